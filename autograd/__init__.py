@@ -1,0 +1,46 @@
+"""chainrule's autograd engine: scalar Values, the chain rule, and pictures of it.
+
+>>> from autograd import Value
+>>> x, w, b = Value(2.0), Value(-3.0), Value(6.8813735870195432)
+>>> n = (x * w + b).tanh()
+>>> n.backward()
+>>> round(w.grad, 4)
+1.0
+"""
+
+from .engine import (
+    Step,
+    Value,
+    detect_anomaly,
+    dot,
+    is_grad_enabled,
+    make_op,
+    no_grad,
+    sum,
+    topological_order,
+)
+from .gradcheck import GradcheckError, gradcheck
+
+__all__ = [
+    "Value",
+    "Step",
+    "sum",
+    "dot",
+    "make_op",
+    "no_grad",
+    "detect_anomaly",
+    "is_grad_enabled",
+    "topological_order",
+    "gradcheck",
+    "GradcheckError",
+    "draw_dot",
+]
+
+
+def __getattr__(name: str):
+    # Drawing needs the graphviz package; import it only when asked for.
+    if name in ("draw_dot",):
+        from . import draw
+
+        return getattr(draw, name)
+    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

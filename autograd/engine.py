@@ -1,0 +1,609 @@
+"""The engine: a scalar ``Value`` that remembers how it was computed.
+
+Every operation creates a new Value holding
+
+* ``data``        - the number computed in the forward pass,
+* ``parents``     - the Values it was computed from, and
+* ``local_grads`` - the local derivatives d(out)/d(parent), one per parent,
+  computed in the forward pass right next to the forward formula.
+
+``backward()`` then needs only one line of calculus, the chain rule::
+
+    parent.grad += local_grad * node.grad
+
+applied to every edge of the graph in reverse topological order.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import numbers
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextvars import ContextVar
+from functools import wraps
+from operator import mul
+from typing import Any, NamedTuple, TypeVar, Union
+
+__all__ = [
+    "Value",
+    "Step",
+    "sum",
+    "dot",
+    "make_op",
+    "no_grad",
+    "detect_anomaly",
+    "is_grad_enabled",
+    "topological_order",
+]
+
+Number = Union[int, float]
+Operand = Union["Value", int, float]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_inf = math.inf
+_nan = math.nan
+_isfinite = math.isfinite
+
+# --------------------------------------------------------------------------
+# Grad mode: the engine's only global state, one flag per thread/context.
+# --------------------------------------------------------------------------
+_NO_GRAD = 1  # results record no parents
+_ANOMALY = 2  # check every result (and every backward step) for nan/inf
+_mode: ContextVar[int] = ContextVar("chainrule_grad_mode", default=0)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside ``no_grad()``."""
+    return not _mode.get() & _NO_GRAD
+
+
+class _ModeSwitch:
+    """Sets a flag of the grad mode inside ``with``; also a function decorator."""
+
+    _flag = 0
+
+    def __enter__(self) -> None:
+        self._tokens = getattr(self, "_tokens", [])
+        self._tokens.append(_mode.set(_mode.get() | self._flag))
+
+    def __exit__(self, *exc: object) -> None:
+        _mode.reset(self._tokens.pop())
+
+    def __call__(self, func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with type(self)():
+                return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(_ModeSwitch):
+    """Record no graph: results of operations are plain leaves without parents.
+
+    Use as ``with no_grad():``, ``@no_grad()`` or ``@no_grad``. The flag
+    belongs to the current thread (a ``ContextVar``): a thread started inside
+    ``no_grad`` records unless it enters ``no_grad`` itself.
+    """
+
+    _flag = _NO_GRAD
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        pass
+
+
+class detect_anomaly(_ModeSwitch):
+    """Raise ``FloatingPointError`` at the first operation producing nan or inf.
+
+    Checks every forward result and, during ``backward()``, every gradient
+    contribution. The error names the operation, its inputs and their labels.
+    """
+
+    _flag = _ANOMALY
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------
+# IEEE float helpers: Python raises where IEEE (and PyTorch) give inf or nan.
+# --------------------------------------------------------------------------
+def _div(a: float, b: float) -> float:
+    """a / b with IEEE semantics: 1/0 = inf, -1/0 = -inf, 0/0 = nan."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or a != a:
+            return _nan
+        return math.copysign(_inf, a) * math.copysign(1.0, b)
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return _inf
+
+
+def _log(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)  # also log(inf) = inf
+    return -_inf if x == 0.0 else _nan
+
+
+def _is_odd_integer(y: float) -> bool:
+    return y.is_integer() and y % 2.0 == 1.0
+
+
+def _pow(x: float, y: float) -> float:
+    """x ** y with IEEE semantics (C's pow): never raises, never complex."""
+    try:
+        return math.pow(x, y)
+    except OverflowError:  # |result| too large
+        return -_inf if x < 0.0 and _is_odd_integer(y) else _inf
+    except ValueError:  # 0 ** negative, or negative ** fraction
+        if x == 0.0:
+            return math.copysign(_inf, x) if _is_odd_integer(y) else _inf
+        return _nan
+
+
+def _trig(f: Callable[[float], float], x: float) -> float:
+    try:
+        return f(x)
+    except ValueError:  # sin(inf), cos(inf)
+        return _nan
+
+
+def _as_float(data: object) -> float:
+    """Check that ``data`` is a real number and return it as a float."""
+    if type(data) is float:
+        return data
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        if isinstance(data, Value):
+            hint = "; it is already a Value, use it directly (or Value(v.data) for a copy)"
+        elif isinstance(data, str):
+            hint = f"; did you mean Value({data})?" if _looks_numeric(data) else ""
+        elif isinstance(data, bool):
+            hint = f"; did you mean Value({float(data)})?"
+        else:
+            hint = ""
+        raise TypeError(
+            f"Value() takes a real number (int or float), got {type(data).__name__} {data!r}{hint}"
+        )
+    return float(data)
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# Value
+# --------------------------------------------------------------------------
+class Value:
+    """A scalar that records the operations computing it, for ``backward()``.
+
+    >>> x = Value(2.0, label="x")
+    >>> y = x * x + 3 * x
+    >>> y.backward()
+    >>> x.grad            # dy/dx = 2x + 3
+    7.0
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "__weakref__")
+
+    data: float
+    grad: float
+    label: str
+    op: str
+    parents: tuple[Value, ...]
+    local_grads: tuple[float, ...]
+
+    def __init__(self, data: float, label: str = "") -> None:
+        self.data = _as_float(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents = ()
+        self.local_grads = ()
+
+    # ---- micrograd compatibility -----------------------------------------
+    @property
+    def _prev(self) -> set[Value]:
+        """The parents as a set, as micrograd calls them."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        return self.op
+
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def item(self) -> float:
+        """The number held, as ``torch.Tensor.item()``."""
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    # Comparisons look at the numbers only (no gradient flows through them).
+    # Equality stays identity, so Values can live in sets and dicts.
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _data_of(other)
+
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _data_of(other)
+
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _data_of(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _data_of(other)
+
+    __hash__ = object.__hash__
+
+    # ---- arithmetic: forward formula, then local derivatives --------------
+    def __add__(self, other: Operand) -> Value:
+        """a + b.   d/da = 1,   d/db = 1."""
+        other = other if type(other) is Value else _as_value(other)
+        return _result(self.data + other.data, "+", (self, other), _ONE_ONE)
+
+    def __radd__(self, other: Operand) -> Value:
+        return _as_value(other) + self
+
+    def __sub__(self, other: Operand) -> Value:
+        """a - b.   d/da = 1,   d/db = -1."""
+        other = other if type(other) is Value else _as_value(other)
+        return _result(self.data - other.data, "-", (self, other), _ONE_MINUS_ONE)
+
+    def __rsub__(self, other: Operand) -> Value:
+        return _as_value(other) - self
+
+    def __mul__(self, other: Operand) -> Value:
+        """a * b.   d/da = b,   d/db = a."""
+        other = other if type(other) is Value else _as_value(other)
+        return _result(self.data * other.data, "*", (self, other), (other.data, self.data))
+
+    def __rmul__(self, other: Operand) -> Value:
+        return _as_value(other) * self
+
+    def __truediv__(self, other: Operand) -> Value:
+        """a / b.   d/da = 1/b,   d/db = -a/b^2."""
+        other = other if type(other) is Value else _as_value(other)
+        a, b = self.data, other.data
+        return _result(_div(a, b), "/", (self, other), (_div(1.0, b), _div(-a, b * b)))
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return _as_value(other) / self
+
+    def __neg__(self) -> Value:
+        """-a.   d/da = -1."""
+        return _result(-self.data, "neg", (self,), _MINUS_ONE)
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        """|a|.   d/da = sign(a), taken as 0 at a = 0 (as PyTorch)."""
+        a = self.data
+        sign = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
+        return _result(abs(a), "abs", (self,), (sign,))
+
+    def __pow__(self, exponent: Operand) -> Value:
+        """a ** n.   d/da = n * a^(n-1).  With a Value exponent, also d/dn = a^n * ln a."""
+        if type(exponent) is Value or isinstance(exponent, Value):
+            return _pow_values(self, exponent)
+        n = _as_float(exponent)
+        a = self.data
+        d_a = 0.0 if n == 0.0 else n * _pow(a, n - 1.0)
+        return _result(_pow(a, n), f"**{exponent:g}", (self,), (d_a,))
+
+    def __rpow__(self, base: Operand) -> Value:
+        """b ** a for a plain-number base b.   d/da = b^a * ln b."""
+        return _pow_values(_as_value(base), self)
+
+    # ---- functions ---------------------------------------------------------
+    def exp(self) -> Value:
+        """e^a.   d/da = e^a."""
+        e = _exp(self.data)
+        return _result(e, "exp", (self,), (e,))
+
+    def log(self) -> Value:
+        """ln a.   d/da = 1/a."""
+        a = self.data
+        return _result(_log(a), "log", (self,), (_div(1.0, a),))
+
+    def sqrt(self) -> Value:
+        """sqrt(a).   d/da = 1 / (2 sqrt(a))."""
+        a = self.data
+        s = math.sqrt(a) if a >= 0.0 else _nan
+        return _result(s, "sqrt", (self,), (_div(0.5, s),))
+
+    def tanh(self) -> Value:
+        """t = tanh(a).   d/da = 1 - t^2."""
+        t = math.tanh(self.data)
+        return _result(t, "tanh", (self,), (1.0 - t * t,))
+
+    def sigmoid(self) -> Value:
+        """s = 1 / (1 + e^-a).   d/da = s * (1 - s)."""
+        a = self.data
+        if a >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-a))
+        else:  # same formula rearranged so that e^-a cannot overflow
+            e = _exp(a)
+            s = e / (1.0 + e)
+        return _result(s, "sigmoid", (self,), (s * (1.0 - s),))
+
+    def relu(self) -> Value:
+        """max(0, a).   d/da = 1 if a > 0 else 0."""
+        a = self.data
+        if a <= 0.0:
+            return _result(0.0, "relu", (self,), _ZERO)
+        return _result(a, "relu", (self,), _ONE)  # also passes nan through
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """a if a > 0 else slope * a.   d/da = 1 if a > 0 else slope."""
+        a = self.data
+        if a > 0.0:
+            return _result(a, "leaky_relu", (self,), _ONE)
+        return _result(slope * a, "leaky_relu", (self,), (float(slope),))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """a if a > 0 else alpha * (e^a - 1).   d/da = 1 if a > 0 else alpha * e^a."""
+        a = self.data
+        if a <= 0.0:
+            e = math.exp(a)
+            return _result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
+        return _result(a, "elu", (self,), _ONE)
+
+    def softplus(self) -> Value:
+        """ln(1 + e^a).   d/da = e^a / (1 + e^a) = sigmoid(a).
+
+        As in PyTorch, for a > 20 the result is a itself (and d/da = 1).
+        """
+        a = self.data
+        if a > 20.0:
+            return _result(a, "softplus", (self,), _ONE)
+        e = math.exp(a)
+        return _result(math.log1p(e), "softplus", (self,), (e / (1.0 + e),))
+
+    def sin(self) -> Value:
+        """sin(a).   d/da = cos(a)."""
+        a = self.data
+        return _result(_trig(math.sin, a), "sin", (self,), (_trig(math.cos, a),))
+
+    def cos(self) -> Value:
+        """cos(a).   d/da = -sin(a)."""
+        a = self.data
+        return _result(_trig(math.cos, a), "cos", (self,), (-_trig(math.sin, a),))
+
+    # ---- backward ----------------------------------------------------------
+    def backward(self) -> None:
+        """Fill in ``grad`` of every Value this one depends on (d self / d v).
+
+        Leaves accumulate (call it twice, get twice the gradient); interior
+        nodes are recomputed from zero on every call.
+        """
+        order = topological_order(self, leaves=False)
+        for node in order:  # interior gradients start from zero every time
+            node.grad = 0.0
+        self.grad += 1.0  # d self / d self
+        if _mode.get() & _ANOMALY:
+            for step in _steps(order):
+                _check_step(step)
+            return
+        # The chain rule, once per edge, from the output back to the inputs.
+        for node in reversed(order):
+            upstream = node.grad
+            for parent, local_grad in zip(node.parents, node.local_grads):
+                parent.grad += local_grad * upstream
+
+    def backward_steps(self) -> Iterator[Step]:
+        """``backward()`` one chain-rule step at a time.
+
+        Each ``next()`` applies ``parent.grad += local_grad * upstream`` for
+        one edge and yields the ``Step`` it applied. Exhausting the
+        generator leaves the same gradients as ``backward()``.
+        """
+        order = topological_order(self, leaves=False)
+        for node in order:
+            node.grad = 0.0
+        self.grad += 1.0
+        check = _mode.get() & _ANOMALY
+        for step in _steps(order):
+            if check:
+                _check_step(step)
+            yield step
+
+
+class Step(NamedTuple):
+    """One application of the chain rule: ``parent.grad += contribution``."""
+
+    node: Value  # the node whose gradient flows back
+    parent: Value  # the input receiving it
+    local_grad: float  # d node / d parent
+    upstream: float  # d root / d node
+    contribution: float  # local_grad * upstream, added to parent.grad
+
+
+def _steps(order: list[Value]) -> Iterator[Step]:
+    """Apply the chain rule edge by edge, yielding each ``Step`` once applied."""
+    for node in reversed(order):
+        upstream = node.grad
+        for parent, local_grad in zip(node.parents, node.local_grads):
+            contribution = local_grad * upstream
+            parent.grad += contribution
+            yield Step(node, parent, local_grad, upstream, contribution)
+
+
+_ONE = (1.0,)
+_ZERO = (0.0,)
+_MINUS_ONE = (-1.0,)
+_ONE_ONE = (1.0, 1.0)
+_ONE_MINUS_ONE = (1.0, -1.0)
+_new_value = object.__new__
+
+
+def _result(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
+    """Make the output node of an operation (or a plain leaf under ``no_grad``)."""
+    mode = _mode.get()
+    if mode:
+        if mode & _ANOMALY:
+            _check_forward(data, op, parents)
+        if mode & _NO_GRAD:
+            parents = local_grads = ()
+            op = ""
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    out.op = op
+    out.parents = parents
+    out.local_grads = local_grads
+    return out
+
+
+def _as_value(x: Operand) -> Value:
+    """A plain number becomes a constant leaf, so the graph shows it."""
+    return x if isinstance(x, Value) else Value(x)
+
+
+def _data_of(x: Operand) -> float:
+    return x.data if isinstance(x, Value) else _as_float(x)
+
+
+def _pow_values(base: Value, exponent: Value) -> Value:
+    """b ** n.   d/db = n * b^(n-1),   d/dn = b^n * ln b.
+
+    As PyTorch: d/db is 0 where n = 0, and d/dn is 0 where b = 0 and n >= 0.
+    """
+    b, n = base.data, exponent.data
+    out = _pow(b, n)
+    d_base = 0.0 if n == 0.0 else n * _pow(b, n - 1.0)
+    d_exponent = 0.0 if (b == 0.0 and n >= 0.0) else out * _log(b)
+    return _result(out, "**", (base, exponent), (d_base, d_exponent))
+
+
+# --------------------------------------------------------------------------
+# n-ary nodes
+# --------------------------------------------------------------------------
+def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
+    """One node for v1 + v2 + ... + vn.   d/dvi = 1.
+
+    Plain numbers are added in as constants. An empty sum is Value(0.0).
+    """
+    parents = []
+    total = 0.0
+    for v in values:
+        if isinstance(v, Value):
+            parents.append(v)
+            total += v.data
+        else:
+            total += _as_float(v)
+    return _result(total, "sum", tuple(parents), (1.0,) * len(parents))
+
+
+def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
+    """One node for x1*w1 + x2*w2 + ... + xn*wn.   d/dxi = wi,   d/dwi = xi.
+
+    Either side may hold plain numbers (e.g. a network's inputs); only Values
+    become parents.
+    """
+    xs, ws = tuple(xs), tuple(ws)
+    if len(xs) != len(ws):
+        raise ValueError(f"dot() needs two sequences of the same length, got {len(xs)} and {len(ws)}")
+    x_data = [x.data if type(x) is Value else _data_of(x) for x in xs]
+    w_data = [w.data if type(w) is Value else _data_of(w) for w in ws]
+    total = builtins.sum(map(mul, x_data, w_data))
+    parents = xs + ws
+    local_grads = (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
+    if not all(type(p) is Value for p in parents):  # drop the plain numbers
+        edges = [(p, g) for p, g in zip(parents, local_grads) if isinstance(p, Value)]
+        parents = tuple(p for p, _ in edges)
+        local_grads = tuple(g for _, g in edges)
+    return _result(total, "dot", parents, local_grads)
+
+
+def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequence[float]) -> Value:
+    """Make a node for any function whose local derivatives you know.
+
+    ``make_op("cube", x.data**3, [x], [3 * x.data**2])`` behaves exactly like a
+    built-in operation: ``backward()`` applies the chain rule through it.
+    """
+    parents = tuple(parents)
+    local_grads = tuple(_as_float(g) for g in local_grads)
+    if len(parents) != len(local_grads):
+        raise ValueError(f"make_op() needs one local gradient per parent, got {len(parents)} parents and {len(local_grads)} gradients")
+    for p in parents:
+        if not isinstance(p, Value):
+            raise TypeError(f"make_op() parents must be Values, got {type(p).__name__} {p!r}")
+    return _result(_as_float(data), str(op), parents, local_grads)
+
+
+# --------------------------------------------------------------------------
+# Graph traversal
+# --------------------------------------------------------------------------
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+    """Every Value ``root`` depends on, each before the nodes computed from it.
+
+    Iterative depth-first search (no recursion, so a graph a million nodes
+    deep is fine). With ``leaves=False`` only computed nodes are listed.
+    """
+    if not root.parents:
+        return [root] if leaves else []
+    order: list[Value] = []
+    visited = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                if parent.parents:
+                    stack.append((parent, iter(parent.parents)))
+                    break
+                if leaves:
+                    order.append(parent)
+        else:  # every parent is placed: so is this node
+            stack.pop()
+            order.append(node)
+    return order
+
+
+# --------------------------------------------------------------------------
+# Anomaly detection
+# --------------------------------------------------------------------------
+def _describe(v: Value) -> str:
+    name = f" '{v.label}'" if v.label else ""
+    return f"Value{name}(data={v.data})"
+
+
+def _check_forward(data: float, op: str, parents: tuple[Value, ...]) -> None:
+    if not _isfinite(data):
+        inputs = ", ".join(_describe(p) for p in parents)
+        raise FloatingPointError(f"detect_anomaly: operation '{op}' produced {data} from inputs [{inputs}]")
+
+
+def _check_step(step: Step) -> None:
+    if not _isfinite(step.contribution):
+        node, parent = step.node, step.parent
+        inputs = ", ".join(_describe(p) for p in node.parents)
+        raise FloatingPointError(
+            f"detect_anomaly: backward through '{node.op}' (inputs [{inputs}]) gave gradient "
+            f"{step.contribution} for {_describe(parent)}: local derivative {step.local_grad} "
+            f"times upstream gradient {step.upstream}"
+        )
