@@ -54,7 +54,7 @@ def gradcheck(
     ]
     if bad:
         rows = "\n".join(
-            f"  input {i} = {point[i]!r}: analytic {analytic[i]!r}, numeric {numeric[i]!r}"
+            f"  input {i} = {point[i]:.8g}: analytic {analytic[i]:.8g}, numeric {numeric[i]:.8g}"
             + ("   <-- mismatch" if i in bad else "")
             for i in range(len(point))
         )

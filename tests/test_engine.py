@@ -1,0 +1,572 @@
+"""The engine against PyTorch (float64), central differences and hand-derived values."""
+
+from __future__ import annotations
+
+import math
+import sys
+import threading
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import autograd
+from autograd import GradcheckError, Step, Value, detect_anomaly, gradcheck, no_grad
+
+torch = pytest.importorskip("torch")
+F = torch.nn.functional
+
+
+def close(a: float, b: float, atol: float = 1e-9, rtol: float = 1e-6) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= atol + rtol * abs(b)
+
+
+# ---------------------------------------------------------------------------
+# Every op, built the same way in both engines
+# ---------------------------------------------------------------------------
+def _positive(v):  # |v| + 0.1 keeps log, sqrt and fractional powers in their domain
+    return abs(v) + 0.1
+
+
+UNARY = {
+    "neg": (lambda v: -v, lambda t: -t),
+    "abs": (abs, torch.abs),
+    "exp": (lambda v: v.exp(), torch.exp),
+    "log": (lambda v: _positive(v).log(), lambda t: torch.log(_positive(t))),
+    "sqrt": (lambda v: _positive(v).sqrt(), lambda t: torch.sqrt(_positive(t))),
+    "tanh": (lambda v: v.tanh(), torch.tanh),
+    "sigmoid": (lambda v: v.sigmoid(), torch.sigmoid),
+    "relu": (lambda v: v.relu(), torch.relu),
+    "leaky_relu": (lambda v: v.leaky_relu(0.1), lambda t: F.leaky_relu(t, 0.1)),
+    "elu": (lambda v: v.elu(0.7), lambda t: F.elu(t, 0.7)),
+    "softplus": (lambda v: v.softplus(), F.softplus),
+    "sin": (lambda v: v.sin(), torch.sin),
+    "cos": (lambda v: v.cos(), torch.cos),
+    "square": (lambda v: v**2, lambda t: t**2),
+    "cube": (lambda v: v**3, lambda t: t**3),
+    "inverse": (lambda v: _positive(v) ** -1, lambda t: _positive(t) ** -1),
+    "root": (lambda v: _positive(v) ** 0.5, lambda t: _positive(t) ** 0.5),
+    "two_to_the": (lambda v: 2**v, lambda t: 2**t),
+    "add_const": (lambda v: v + 1.5, lambda t: t + 1.5),
+    "rsub_const": (lambda v: 1.5 - v, lambda t: 1.5 - t),
+    "mul_const": (lambda v: 2 * v, lambda t: 2 * t),
+    "rdiv_const": (lambda v: 1 / _positive(v), lambda t: 1 / _positive(t)),
+}
+
+BINARY = {
+    "+": (lambda a, b: a + b, lambda a, b: a + b),
+    "-": (lambda a, b: a - b, lambda a, b: a - b),
+    "*": (lambda a, b: a * b, lambda a, b: a * b),
+    "/": (lambda a, b: a / _positive(b), lambda a, b: a / _positive(b)),
+    "**": (lambda a, b: (a.sigmoid() + 0.5) ** b, lambda a, b: (torch.sigmoid(a) + 0.5) ** b),
+}
+
+NARY = {
+    "sum": (autograd.sum, lambda ts: torch.stack(ts).sum()),
+    "dot": (
+        lambda vs: autograd.dot(vs[: len(vs) // 2], vs[len(vs) // 2 : 2 * (len(vs) // 2)]),
+        lambda ts: torch.dot(torch.stack(ts[: len(ts) // 2]), torch.stack(ts[len(ts) // 2 : 2 * (len(ts) // 2)])),
+    ),
+}
+
+
+@st.composite
+def graphs(draw):
+    """A random expression graph: leaves, then ops that reuse earlier nodes."""
+    n_leaves = draw(st.integers(1, 4))
+    leaves = draw(st.lists(st.floats(-2, 2, allow_nan=False), min_size=n_leaves, max_size=n_leaves))
+    steps = []
+    n_nodes = n_leaves
+    for _ in range(draw(st.integers(1, 12))):
+        kind = draw(st.sampled_from(["unary", "binary", "nary"]))
+        if kind == "unary":
+            steps.append((kind, draw(st.sampled_from(sorted(UNARY))), [draw(st.integers(0, n_nodes - 1))]))
+        elif kind == "binary":
+            pick = st.integers(0, n_nodes - 1)
+            steps.append((kind, draw(st.sampled_from(sorted(BINARY))), [draw(pick), draw(pick)]))
+        else:
+            args = draw(st.lists(st.integers(0, n_nodes - 1), min_size=2, max_size=6))
+            steps.append((kind, draw(st.sampled_from(sorted(NARY))), args))
+        n_nodes += 1
+    return leaves, steps
+
+
+def build(leaves, steps, make_leaf, pick):
+    nodes = [make_leaf(x) for x in leaves]
+    for kind, name, args in steps:
+        ops = {"unary": UNARY, "binary": BINARY, "nary": NARY}[kind]
+        fn = pick(ops[name])
+        inputs = [nodes[i] for i in args]
+        nodes.append(fn(inputs) if kind == "nary" else fn(*inputs))
+    # the output depends on every node, so shared subexpressions get several paths
+    return nodes
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs())
+def test_random_graphs_match_pytorch(graph):
+    leaves, steps = graph
+    ours = build(leaves, steps, Value, lambda pair: pair[0])
+    theirs = build(
+        leaves, steps, lambda x: torch.tensor(x, dtype=torch.float64, requires_grad=True), lambda p: p[1]
+    )
+    out = autograd.sum(ours[len(leaves) :]) + ours[-1] * ours[-1]
+    out_t = torch.stack(theirs[len(leaves) :]).sum() + theirs[-1] * theirs[-1]
+    assume(math.isfinite(out_t.item()) and abs(out_t.item()) < 1e8)
+    out_t.backward()
+    out.backward()
+    assert close(out.data, out_t.item())
+    for v, t in zip(ours[: len(leaves)], theirs[: len(leaves)]):
+        expected = 0.0 if t.grad is None else t.grad.item()  # None: the leaf is unused
+        assert close(v.grad, expected), (v.grad, expected)
+
+
+# ---------------------------------------------------------------------------
+# Central differences for every op
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", sorted(UNARY))
+@pytest.mark.parametrize("x", [-1.3, -0.4, 0.7, 1.9])
+def test_unary_ops_gradcheck(name, x):
+    assert gradcheck(UNARY[name][0], [x])
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@pytest.mark.parametrize("a, b", [(0.5, -1.2), (-1.1, 0.8), (1.7, 1.3)])
+def test_binary_ops_gradcheck(name, a, b):
+    assert gradcheck(BINARY[name][0], [a, b])
+
+
+def test_nary_ops_gradcheck():
+    assert gradcheck(lambda *vs: autograd.sum(vs), [0.3, -1.0, 2.0])
+    assert gradcheck(lambda *vs: autograd.dot(vs[:3], vs[3:]), [0.3, -1.0, 2.0, 1.5, 0.2, -0.7])
+
+
+def test_gradcheck_reports_a_wrong_derivative():
+    def wrong_cube(x):  # claims d/dx x^3 = 2x
+        return autograd.make_op("cube", x.data**3, [x], [2 * x.data])
+
+    with pytest.raises(GradcheckError) as err:
+        gradcheck(wrong_cube, [1.5])
+    assert isinstance(err.value, AssertionError)
+    message = str(err.value)
+    assert "input 0 = 1.5: analytic 3, numeric 6.75" in message
+
+
+# ---------------------------------------------------------------------------
+# Hand-derived worked examples
+# ---------------------------------------------------------------------------
+def test_tanh_neuron_by_hand():
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(-3.0, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
+    n = x1 * w1 + x2 * w2 + b
+    o = n.tanh()
+    o.backward()
+    assert o.data == pytest.approx(math.sqrt(0.5), abs=1e-12)  # tanh(0.8814) = 1/sqrt(2)
+    # do/dn = 1 - tanh^2 = 0.5; then the chain rule through * and +
+    assert n.grad == pytest.approx(0.5)
+    assert x1.grad == pytest.approx(-1.5) and w1.grad == pytest.approx(1.0)
+    assert x2.grad == pytest.approx(0.5) and w2.grad == pytest.approx(0.0)
+    assert b.grad == pytest.approx(0.5)
+
+
+def test_weighted_sum_from_the_curriculum():
+    z = autograd.dot([0.5, 1.3], [Value(0.7), Value(-0.4)])
+    assert z.data == pytest.approx(-0.17)
+    assert z.op == "dot" and len(z.parents) == 2  # plain inputs are not parents
+
+
+def test_shared_subexpression_gets_both_paths():
+    a = Value(3.0)
+    b = a * a  # db/da = 2a: both edges of the diamond count
+    b.backward()
+    assert a.grad == 6.0
+
+
+def test_micrograd_sanity_check():
+    x = Value(-4.0)
+    z = 2 * x + 2 + x
+    q = z.relu() + z * x
+    h = (z * z).relu()
+    y = h + q + q * x
+    y.backward()
+    xt = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    zt = 2 * xt + 2 + xt
+    qt = zt.relu() + zt * xt
+    ht = (zt * zt).relu()
+    yt = ht + qt + qt * xt
+    yt.backward()
+    assert y.data == yt.item()
+    assert x.grad == xt.grad.item()
+
+
+def test_micrograd_more_ops():
+    a, b = Value(-4.0), Value(2.0)
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    g.backward()
+    at = torch.tensor([-4.0], dtype=torch.float64, requires_grad=True)
+    bt = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    ct = at + bt
+    dt = at * bt + bt**3
+    ct = ct + ct + 1
+    ct = ct + 1 + ct + (-at)
+    dt = dt + dt * 2 + (bt + at).relu()
+    dt = dt + 3 * dt + (bt - at).relu()
+    et = ct - dt
+    ft = et**2
+    gt = ft / 2.0
+    gt = gt + 10.0 / ft
+    gt.backward()
+    assert abs(g.data - gt.item()) < 1e-6
+    assert abs(a.grad - at.grad.item()) < 1e-6
+    assert abs(b.grad - bt.grad.item()) < 1e-6
+
+
+def test_micrograd_attributes():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    c = a * b
+    c.label = "c"
+    assert c._prev == {a, b} and c._op == "*" and c.op == "*"
+    assert c.parents == (a, b) and a.parents == () and a.op == ""
+    assert repr(c) == "Value(data=6.0, grad=0.0)"
+    assert (a**2)._op == "**2"
+
+
+# ---------------------------------------------------------------------------
+# Kinks follow PyTorch
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda v: v.relu(), 0.0),
+        (lambda v: abs(v), 0.0),
+        (lambda v: v.leaky_relu(0.2), 0.2),
+        (lambda v: v.elu(0.5), 0.5),
+    ],
+)
+def test_derivative_at_zero_follows_pytorch(fn, expected):
+    x = Value(0.0)
+    fn(x).backward()
+    assert x.grad == expected
+
+
+# ---------------------------------------------------------------------------
+# backward(): accumulation, recomputation, steps
+# ---------------------------------------------------------------------------
+def _loss(x, w, b):
+    h = (x * w + b).tanh()
+    return h * h + h * w
+
+
+def test_backward_twice_doubles_leaf_gradients_only():
+    x, w, b = Value(0.5), Value(-1.2), Value(0.3)
+    loss = _loss(x, w, b)
+    loss.backward()
+    first = (x.grad, w.grad, b.grad)
+    interior = [v for v in autograd.topological_order(loss) if v.parents]
+    interior_first = [v.grad for v in interior]
+    loss.backward()
+    assert (x.grad, w.grad, b.grad) == tuple(2 * g for g in first)
+    assert [v.grad for v in interior] == interior_first  # never double counted
+    assert loss.grad == 1.0
+
+
+def test_gradient_accumulation_equals_backward_of_the_sum():
+    w, b = Value(-1.2), Value(0.3)
+    batches = [0.5, -0.7, 1.1]
+    for x in batches:
+        _loss(x, w, b).backward()
+    accumulated = (w.grad, b.grad)
+    w2, b2 = Value(-1.2), Value(0.3)
+    autograd.sum(_loss(x, w2, b2) for x in batches).backward()
+    assert accumulated == pytest.approx((w2.grad, b2.grad), abs=1e-15)
+
+
+def test_backward_steps_equal_backward():
+    x, w, b = Value(0.5, label="x"), Value(-1.2, label="w"), Value(0.3, label="b")
+    loss = _loss(x, w, b)
+    steps = list(loss.backward_steps())
+    stepped = (x.grad, w.grad, b.grad)
+    x.grad = w.grad = b.grad = 0.0
+    loss.backward()
+    assert stepped == (x.grad, w.grad, b.grad)
+    edges = sum(len(v.parents) for v in autograd.topological_order(loss))
+    assert len(steps) == edges
+    for s in steps:
+        assert isinstance(s, Step)
+        assert s.contribution == s.local_grad * s.upstream
+        assert s.parent in s.node.parents
+    assert steps[0].node is loss and steps[0].upstream == 1.0
+
+
+def test_backward_steps_is_lazy_and_in_reverse_topological_order():
+    a = Value(2.0)
+    b = a * 3  # parents: a and the constant 3
+    c = b.exp()
+    gen = c.backward_steps()
+    first = next(gen)
+    assert first.node is c and first.parent is b
+    assert b.grad == pytest.approx(math.exp(6.0)) and a.grad == 0.0  # a not reached yet
+    rest = list(gen)
+    assert [s.node for s in rest] == [b, b]
+    assert a.grad == pytest.approx(3 * math.exp(6.0))
+
+
+def test_a_million_node_chain():
+    x = Value(1.0)
+    v = x
+    for _ in range(1_000_000):
+        v = v * 1.0 + 0.0  # two nodes a step; constants are leaves
+    v = x
+    for _ in range(1_000_000):
+        v = v + 1.0
+    v.backward()
+    assert x.grad == 1.0
+    assert v.data == 1_000_001.0
+    assert sys.getrecursionlimit() < 1_000_000  # nothing needed raising
+
+
+def test_topological_order_lists_each_node_once_before_its_users():
+    a = Value(1.0)
+    b, c = a * 2, a + 3
+    d = b * c + b
+    order = autograd.topological_order(d)
+    assert len(order) == len(set(map(id, order)))
+    position = {id(v): i for i, v in enumerate(order)}
+    for v in order:
+        for p in v.parents:
+            assert position[id(p)] < position[id(v)]
+    assert autograd.topological_order(d, leaves=False) == [v for v in order if v.parents]
+
+
+def test_backward_of_a_leaf_accumulates_one():
+    x = Value(3.0)
+    x.backward()
+    x.backward()
+    assert x.grad == 2.0
+
+
+# ---------------------------------------------------------------------------
+# n-ary nodes
+# ---------------------------------------------------------------------------
+def test_sum_and_dot_are_single_nodes():
+    xs = [Value(float(i)) for i in range(5)]
+    ws = [Value(0.5 * i - 1) for i in range(5)]
+    s = autograd.sum(xs + [2.0])
+    d = autograd.dot(xs, ws)
+    assert s.op == "sum" and len(s.parents) == 5 and s.data == 12.0
+    assert d.op == "dot" and len(d.parents) == 10
+    assert d.data == pytest.approx(sum(x.data * w.data for x, w in zip(xs, ws)))
+    d.backward()
+    assert [x.grad for x in xs] == [w.data for w in ws]
+    assert [w.grad for w in ws] == [x.data for x in xs]
+    assert autograd.sum([]).data == 0.0
+
+
+def test_dot_length_mismatch():
+    with pytest.raises(ValueError, match="same length"):
+        autograd.dot([Value(1.0)], [Value(1.0), Value(2.0)])
+
+
+def test_make_op_validates():
+    x = Value(1.0)
+    with pytest.raises(ValueError):
+        autograd.make_op("f", 1.0, [x], [1.0, 2.0])
+    with pytest.raises(TypeError):
+        autograd.make_op("f", 1.0, [1.0], [1.0])
+
+
+# ---------------------------------------------------------------------------
+# no_grad
+# ---------------------------------------------------------------------------
+def test_no_grad_records_nothing():
+    x = Value(2.0)
+    with no_grad():
+        y = (x * 3).tanh()
+        assert not autograd.is_grad_enabled()
+    assert y.parents == () and y.op == "" and y.data == pytest.approx(math.tanh(6.0))
+    assert autograd.is_grad_enabled()
+    assert (x * 3).parents
+
+
+def test_no_grad_as_decorator_with_and_without_parentheses():
+    @no_grad
+    def f(v):
+        return v * 2
+
+    @no_grad()
+    def g(v):
+        return v + 2
+
+    x = Value(1.0)
+    assert f(x).parents == () and g(x).parents == ()
+    assert f.__name__ == "f"
+    assert (x * 2).parents  # recording again outside
+
+
+def test_no_grad_nests_and_restores_after_an_exception():
+    with pytest.raises(RuntimeError):
+        with no_grad():
+            with no_grad():
+                pass
+            assert not autograd.is_grad_enabled()
+            raise RuntimeError
+    assert autograd.is_grad_enabled()
+
+
+def test_no_grad_belongs_to_its_thread():
+    results = {}
+    entered, checked = threading.Event(), threading.Event()
+
+    def recorder():
+        entered.wait()
+        results["recording"] = bool((Value(1.0) * 2).parents)
+        checked.set()
+
+    def silent():
+        with no_grad():
+            entered.set()
+            checked.wait()
+            results["silent"] = bool((Value(1.0) * 2).parents)
+
+    threads = [threading.Thread(target=recorder), threading.Thread(target=silent)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {"recording": True, "silent": False}
+
+
+def test_thread_started_inside_no_grad_records():
+    out = {}
+    with no_grad():
+        t = threading.Thread(target=lambda: out.setdefault("parents", (Value(1.0) + 1).parents))
+        t.start()
+        t.join()
+    assert len(out["parents"]) == 2
+
+
+# ---------------------------------------------------------------------------
+# IEEE semantics: no exceptions in the middle of a training run
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        (lambda: Value(1000.0).exp(), math.inf),
+        (lambda: Value(0.0).log(), -math.inf),
+        (lambda: Value(-1.0).log(), math.nan),
+        (lambda: Value(0.0) / 0.0, math.nan),
+        (lambda: Value(1.0) / 0.0, math.inf),
+        (lambda: Value(-1.0) / 0.0, -math.inf),
+        (lambda: Value(-1.0).sqrt(), math.nan),
+        (lambda: Value(10.0) ** 400, math.inf),
+        (lambda: Value(-10.0) ** 401, -math.inf),
+        (lambda: Value(0.0) ** -1, math.inf),
+        (lambda: Value(-8.0) ** (1 / 3), math.nan),
+        (lambda: 10.0 ** Value(400.0), math.inf),
+        (lambda: Value(math.inf).sin(), math.nan),
+        (lambda: Value(-1000.0).sigmoid(), 0.0),
+        (lambda: Value(1000.0).sigmoid(), 1.0),
+        (lambda: Value(1000.0).softplus(), 1000.0),
+        (lambda: Value(-1000.0).elu(), -1.0),
+        (lambda: Value(math.nan).relu(), math.nan),
+    ],
+)
+def test_ieee_results_match_pytorch(fn, expected):
+    got = fn().data
+    assert close(got, expected), got
+
+
+def test_backward_through_infinities_does_not_raise():
+    x = Value(0.0)
+    y = x.log() * 0.0 + x.sqrt()
+    y.backward()  # 0 * inf = nan, as in PyTorch
+    xt = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    (xt.log() * 0.0 + xt.sqrt()).backward()
+    assert close(x.grad, xt.grad.item())
+
+
+# ---------------------------------------------------------------------------
+# detect_anomaly
+# ---------------------------------------------------------------------------
+def test_detect_anomaly_names_the_forward_op_and_inputs():
+    x = Value(0.0, label="x")
+    with detect_anomaly():
+        y = x + 1
+        with pytest.raises(FloatingPointError, match=r"'log'.*'x'.*0\.0"):
+            x.log()
+    assert math.isinf(x.log().data)  # outside: no error, IEEE result
+    assert y.data == 1.0
+
+
+def test_detect_anomaly_catches_backward():
+    x = Value(0.0, label="x")
+    y = x.sqrt()  # forward fine (0), derivative 1/(2*0) = inf
+    with detect_anomaly():
+        with pytest.raises(FloatingPointError, match=r"backward through 'sqrt'.*'x'"):
+            y.backward()
+
+
+def test_detect_anomaly_as_decorator():
+    @detect_anomaly
+    def f():
+        return Value(1000.0).exp()
+
+    with pytest.raises(FloatingPointError, match="exp"):
+        f()
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("bad", ["3", None, 1 + 2j, [1.0], True, Value(1.0)])
+def test_value_rejects_non_real_data(bad):
+    with pytest.raises(TypeError) as err:
+        Value(bad)
+    assert type(bad).__name__ in str(err.value)
+
+
+def test_value_accepts_real_numbers():
+    import fractions
+
+    assert Value(3).data == 3.0 and isinstance(Value(3).data, float)
+    assert Value(fractions.Fraction(1, 4)).data == 0.25
+    try:
+        import numpy as np
+    except ImportError:
+        return
+    assert Value(np.float32(0.5)).data == 0.5 and Value(np.int64(2)).data == 2.0
+
+
+def test_operators_reject_bad_operands():
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) + "2"
+    with pytest.raises(TypeError, match="NoneType"):
+        Value(1.0) * None
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) ** "2"
+
+
+def test_string_hint():
+    with pytest.raises(TypeError, match=r"did you mean Value\(3\)"):
+        Value("3")
+
+
+def test_values_hash_by_identity_and_compare_by_data():
+    a, b = Value(1.0), Value(1.0)
+    assert a != b and len({a, b}) == 2
+    assert a < 2 and b >= a and Value(3.0) > a
+    assert float(Value(2.5)) == 2.5 and Value(2.5).item() == 2.5
