@@ -8,6 +8,7 @@
 1.0
 """
 
+from .draw import GraphvizNotFoundError, Group, backward_frames, backward_viewer, draw_dot
 from .engine import (
     Step,
     Value,
@@ -34,13 +35,9 @@ __all__ = [
     "gradcheck",
     "GradcheckError",
     "draw_dot",
+    "Group",
+    "backward_frames",
+    "backward_viewer",
+    "GraphvizNotFoundError",
 ]
 
-
-def __getattr__(name: str):
-    # Drawing needs the graphviz package; import it only when asked for.
-    if name in ("draw_dot",):
-        from . import draw
-
-        return getattr(draw, name)
-    raise AttributeError(f"module 'autograd' has no attribute {name!r}")

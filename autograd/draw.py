@@ -1,0 +1,491 @@
+"""Pictures of computation graphs, drawn with Graphviz.
+
+``draw_dot(root)`` draws every Value that ``root`` depends on, as the
+micrograd lecture does: one record per Value (``label | data | grad``) and one
+small node per operation, with edges from the inputs to the operation to its
+output::
+
+    >>> from autograd import Value, draw_dot
+    >>> x, w, b = Value(2.0, label="x"), Value(-3.0, label="w"), Value(6.8814, label="b")
+    >>> n = (x * w + b).tanh()
+    >>> n.backward()
+    >>> g = draw_dot(n)           # in Jupyter, the last line of a cell shows it
+    >>> g.render("neuron", format="png")   # doctest: +SKIP
+
+On top of that: gradient colouring (``color_grad=True``), a module view that
+collapses groups of Values into one node each (``groups=``), marking one step
+of backward (``highlight=``) and the frames of a whole backward pass
+(``backward_frames``, ``backward_viewer``). The graph is walked iteratively, so
+a graph a million nodes deep never hits Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NamedTuple
+
+import graphviz
+
+from .engine import Step, Value, topological_order
+
+__all__ = [
+    "draw_dot",
+    "Group",
+    "Drawing",
+    "backward_frames",
+    "backward_viewer",
+    "GraphvizNotFoundError",
+]
+
+# --------------------------------------------------------------------------
+# Rendering without the Graphviz programs: one clear message.
+# --------------------------------------------------------------------------
+INSTALL_GRAPHVIZ = """\
+drawing needs the Graphviz program 'dot', which is not installed (or not on your PATH).
+The graphviz Python package only writes DOT text; install Graphviz itself, then try again:
+    Debian/Ubuntu:  sudo apt-get install graphviz
+    macOS:          brew install graphviz
+    conda:          conda install -c conda-forge graphviz
+    Windows:        https://graphviz.org/download/ (and add its bin folder to PATH)
+The graph itself is fine: print(g.source) shows it as DOT text."""
+
+
+class GraphvizNotFoundError(graphviz.ExecutableNotFound):
+    """Rendering needs the Graphviz ``dot`` program, which is missing.
+
+    A ``graphviz.ExecutableNotFound`` (hence a ``RuntimeError``) whose message
+    says how to install Graphviz.
+    """
+
+    def __init__(self, message: str = INSTALL_GRAPHVIZ) -> None:
+        RuntimeError.__init__(self, message)
+
+
+@contextmanager
+def _explain_missing_graphviz() -> Iterator[None]:
+    try:
+        yield
+    except GraphvizNotFoundError:
+        raise
+    except graphviz.ExecutableNotFound:
+        raise GraphvizNotFoundError() from None
+
+
+class Drawing(graphviz.Digraph):
+    """The ``graphviz.Digraph`` that ``draw_dot`` returns.
+
+    It renders (``.render()``, ``.pipe()``, inline SVG in Jupyter) exactly as a
+    ``Digraph`` does, except that a missing Graphviz installation raises
+    ``GraphvizNotFoundError`` saying how to install it. ``value_count`` is the
+    number of Value nodes drawn (a group counts as one).
+    """
+
+    value_count: int = 0
+
+    def pipe(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_missing_graphviz():
+            return super().pipe(*args, **kwargs)
+
+    def render(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_missing_graphviz():
+            return super().render(*args, **kwargs)
+
+    def unflatten(self, *args: Any, **kwargs: Any) -> Any:
+        with _explain_missing_graphviz():
+            return super().unflatten(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------
+# Module view: groups of Values drawn as one node
+# --------------------------------------------------------------------------
+class Group(NamedTuple):
+    """Values drawn as one node, e.g. a neuron: ``Group("neuron 1", out, [*w, b, z])``.
+
+    ``title`` is the node's text, ``output`` the Value whose data and grad the
+    node shows, ``inner`` the Values it hides (the output is always hidden too).
+    """
+
+    title: str
+    output: Value
+    inner: Sequence[Value]
+
+
+GroupLike = Group | tuple[str, Value, Iterable[Value]]
+
+# --------------------------------------------------------------------------
+# Gradient colours: |grad| on a log10 scale, pale (vanishing) to dark (exploding)
+# --------------------------------------------------------------------------
+# (upper bound of |grad|, fill colour, legend text); a sequential palette
+# (ColorBrewer YlOrRd), one colour per power of ten.
+GRAD_SCALE: tuple[tuple[float, str, str], ...] = (
+    (1e-5, "#ffffcc", "below 1e-5 (vanishing)"),
+    (1e-4, "#ffeda0", "1e-5 to 1e-4"),
+    (1e-3, "#fed976", "1e-4 to 0.001"),
+    (1e-2, "#feb24c", "0.001 to 0.01"),
+    (1e-1, "#fd8d3c", "0.01 to 0.1"),
+    (1e0, "#fc4e2a", "0.1 to 1"),
+    (1e1, "#e31a1c", "1 to 10"),
+    (1e2, "#bd0026", "10 to 100"),
+    (math.inf, "#800026", "100 and above (exploding)"),
+)
+ZERO_GRAD_COLOR = "#ffffff"  # drawn dashed: no gradient reaches this node
+NONFINITE_GRAD_COLOR = "#3f007d"  # nan or inf
+_DARK_FILLS = {"#e31a1c", "#bd0026", "#800026", NONFINITE_GRAD_COLOR}
+
+
+def grad_color(grad: float) -> str:
+    """The fill colour for a gradient: its power of ten picks a colour of ``GRAD_SCALE``."""
+    size = abs(grad)
+    if size == 0.0:
+        return ZERO_GRAD_COLOR
+    if not math.isfinite(size):
+        return NONFINITE_GRAD_COLOR
+    for upper, color, _ in GRAD_SCALE:
+        if size < upper:
+            return color
+    return GRAD_SCALE[-1][1]  # unreachable: the last bound is inf
+
+
+def _color_attrs(grad: float) -> dict[str, str]:
+    color = grad_color(grad)
+    attrs = {"style": "filled", "fillcolor": color}
+    if color == ZERO_GRAD_COLOR:
+        attrs["style"] = "filled,dashed"
+    if color in _DARK_FILLS:
+        attrs["fontcolor"] = "white"
+    return attrs
+
+
+def _legend_label() -> str:
+    """An HTML-like table: one swatch per colour of the scale."""
+    rows = ['<TR><TD COLSPAN="2"><B>|grad|, log scale</B></TD></TR>']
+    swatches = [(ZERO_GRAD_COLOR, "exactly 0 (dashed)")]
+    swatches += [(color, text) for _, color, text in GRAD_SCALE]
+    swatches.append((NONFINITE_GRAD_COLOR, "nan or inf"))
+    for color, text in swatches:
+        rows.append(f'<TR><TD BGCOLOR="{color}" WIDTH="24"> </TD><TD ALIGN="LEFT">{text}</TD></TR>')
+    return '<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">' + "".join(rows) + "</TABLE>>"
+
+
+# --------------------------------------------------------------------------
+# Text
+# --------------------------------------------------------------------------
+_RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '\\{}|<>"'} | {"\n": "\\n"})
+
+
+def _record_text(text: str) -> str:
+    """Escape the characters that mean something inside a record label."""
+    return text.translate(_RECORD_ESCAPES)
+
+
+def _num(x: float) -> str:
+    """4 significant digits, as %.4g: 0.5, -1.5, 1e-07 (small numbers stay visible)."""
+    return f"{x:.4g}"
+
+
+def _record(fields: list[str], rankdir: str) -> str:
+    # In a left-to-right layout a record's fields stack vertically unless
+    # wrapped in braces; either way the fields read as one row.
+    row = " | ".join(fields)
+    return "{ " + row + " }" if rankdir in ("LR", "RL") else row
+
+
+# --------------------------------------------------------------------------
+# draw_dot
+# --------------------------------------------------------------------------
+def draw_dot(
+    root: Value,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    max_nodes: int = 500,
+    highlight: Step | Value | None = None,
+    *,
+    color_grad: bool = False,
+    groups: Iterable[GroupLike] = (),
+    title: str | None = None,
+) -> Drawing:
+    """Draw the computation graph of ``root`` as a ``graphviz.Digraph``.
+
+    * One record per Value, ``label | data | grad`` (numbers as ``%.4g``), and
+      one small node per operation (``+``, ``*``, ``tanh``, ``dot``, ...), with
+      edges input -> operation -> output. A Value used twice appears once.
+    * ``rankdir``: ``"LR"`` (left to right) or ``"TB"`` (top to bottom).
+    * ``show_grad=False`` leaves out the gradients (before ``backward()``).
+    * ``max_nodes``: a graph with more Value nodes raises ``ValueError``
+      before anything is drawn.
+    * ``highlight``: a ``Step`` from ``root.backward_steps()`` marks its edge
+      (parent -> operation -> node) in red and writes the contribution on it;
+      a ``Value`` marks that node.
+    * ``color_grad=True`` fills each Value by |grad| on a log scale (see
+      ``GRAD_SCALE``) and adds a legend: pale nodes get vanishing gradients,
+      dark ones large gradients; dashed white ones get exactly zero.
+    * ``groups``: the module view. Each group is ``(title, output, inner)``
+      (or a ``Group``) and is drawn as ONE node showing ``title`` with the
+      data and grad of ``output``; ``output`` and the Values in ``inner``
+      (e.g. a neuron's weights, bias and its ``dot``/``+`` nodes) are hidden.
+      Every edge into a hidden Value from outside the group (the group's
+      inputs) becomes an edge into the group node, and everything that uses
+      a hidden Value gets an edge from the group node (normally the users of
+      ``output``). A Value may belong to one group only; groups whose Values
+      are not in the graph are ignored; ``max_nodes`` counts a group as one.
+    * ``title``: a caption above the graph.
+
+    The result displays inline in Jupyter (SVG) and renders with
+    ``.render(filename, format="png")`` or ``.pipe(format="svg")``.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(
+            f"draw_dot() draws the graph of one Value, got {type(root).__name__}; "
+            "for a list of outputs, draw each one (or their sum)"
+        )
+    group_list, group_of = _check_groups(groups)
+    order = topological_order(root)
+    index = {v: i for i, v in enumerate(order)}
+    shown_groups = sorted({group_of[v] for v in order if v in group_of})
+    value_count = sum(1 for v in order if v not in group_of) + len(shown_groups)
+    if value_count > max_nodes:
+        raise ValueError(
+            f"this graph has {value_count} Value nodes, more than max_nodes={max_nodes}; "
+            f"a picture that big is hard to read and slow to lay out. To draw it anyway, "
+            f"pass a larger limit: draw_dot(root, max_nodes={value_count}); for a model, "
+            f"draw the module view with each neuron as one node: nn.draw_model(model, x)"
+        )
+
+    def node_id(v: Value) -> str:
+        """The drawn node standing for ``v``: its own record, or its group's node."""
+        g = group_of.get(v)
+        return f"g{g}" if g is not None else f"v{index[v]}"
+
+    def value_attrs(v: Value) -> dict[str, str]:
+        return _color_attrs(v.grad) if color_grad else {}
+
+    # What to mark in red.
+    marked_node: str | None = None
+    marked_edge: tuple[str, str, int] | None = None  # (from, to, which parent)
+    marked_out: str | None = None  # the edge op -> node of a marked step
+    step_label = ""
+    if isinstance(highlight, Step):
+        node, parent = highlight.node, highlight.parent
+        if node not in index or parent not in index:
+            raise ValueError("highlight: this Step is not part of the graph of root")
+        marked_node = node_id(parent)
+        k = _parent_position(node, highlight)
+        if node in group_of:
+            marked_edge = (node_id(parent), node_id(node), -1)
+        else:  # edges from a group node are drawn once, not once per hidden input
+            marked_edge = (node_id(parent), f"v{index[node]}op", -1 if parent in group_of else k)
+            marked_out = f"v{index[node]}"
+        step_label = f"+= {_num(highlight.contribution)}"
+    elif isinstance(highlight, Value):
+        if highlight not in index:
+            raise ValueError("highlight: this Value is not part of the graph of root")
+        marked_node = node_id(highlight)
+    elif highlight is not None:
+        raise TypeError(
+            f"highlight takes a Step from backward_steps() or a Value, got {type(highlight).__name__}"
+        )
+
+    red = {"color": "red", "penwidth": "2.5"}
+    dot = Drawing(
+        graph_attr={"rankdir": rankdir},
+        node_attr={"fontname": "Helvetica", "fontsize": "12"},
+        edge_attr={"color": "gray30", "arrowsize": "0.7"},
+    )
+    dot.value_count = value_count
+    if title:
+        text = title.replace("\\", "\\\\").replace("\n", "\\n")
+        dot.attr(label=graphviz.nohtml(text), labelloc="t", fontname="Helvetica")
+
+    def edge(tail: str, head: str, k: int) -> None:
+        if marked_edge is not None and marked_edge == (tail, head, k):
+            dot.edge(tail, head, label=step_label, fontcolor="red", fontname="Helvetica", **red)
+        else:
+            dot.edge(tail, head)
+
+    def mark(attrs: dict[str, str], name: str) -> dict[str, str]:
+        return {**attrs, **red} if name == marked_node else attrs
+
+    drawn_groups: set[str] = set()
+    group_edges: set[tuple[str, str]] = set()
+    for i, v in enumerate(order):
+        g = group_of.get(v)
+        if g is not None:  # hidden inside a group: draw the group and its inputs
+            gid = f"g{g}"
+            if gid not in drawn_groups:  # first member met: draw the group node once
+                drawn_groups.add(gid)
+                gtitle, out, _ = group_list[g]
+                fields = [_record_text(gtitle), f"data {_num(out.data)}"]
+                if show_grad:
+                    fields.append(f"grad {_num(out.grad)}")
+                attrs = value_attrs(out) or {"style": "filled", "fillcolor": "#deebf7"}
+                dot.node(gid, _record(fields, rankdir), shape="Mrecord", **mark(attrs, gid))
+            for parent in v.parents:
+                if group_of.get(parent) != g:
+                    tail = node_id(parent)
+                    if (tail, gid) not in group_edges:
+                        group_edges.add((tail, gid))
+                        edge(tail, gid, -1)
+            continue
+        vid = f"v{i}"
+        fields = [_record_text(v.label), f"data {_num(v.data)}"]
+        if show_grad:
+            fields.append(f"grad {_num(v.grad)}")
+        dot.node(vid, _record(fields, rankdir), shape="record", **mark(value_attrs(v), vid))
+        if v.parents or v.op:
+            op = f"{vid}op"
+            dot.node(
+                op,
+                graphviz.nohtml((v.op or "?").replace("\\", "\\\\")),
+                shape="ellipse",
+                fontsize="11",
+                width="0.3",
+                height="0.3",
+                margin="0.04,0.02",
+            )
+            if marked_out == vid:
+                dot.edge(op, vid, **red)
+            else:
+                dot.edge(op, vid)
+            for k, parent in enumerate(v.parents):
+                tail = node_id(parent)
+                if tail.startswith("g"):  # several hidden inputs of one group: one edge
+                    if (tail, op) in group_edges:
+                        continue
+                    group_edges.add((tail, op))
+                    k = -1
+                edge(tail, op, k)
+
+    if color_grad:
+        with dot.subgraph(name="legend") as legend:
+            legend.attr(rank="sink")
+            legend.node("legend", _legend_label(), shape="plaintext", fontsize="10")
+    return dot
+
+
+def _parent_position(node: Value, step: Step) -> int:
+    """Which of ``node.parents`` a step is about (x * x has the same parent twice)."""
+    positions = [k for k, parent in enumerate(node.parents) if parent is step.parent]
+    for k in positions:
+        if node.local_grads[k] == step.local_grad:
+            return k
+    return positions[0]
+
+
+def _check_groups(groups: Iterable[GroupLike]) -> tuple[list[Group], dict[Value, int]]:
+    """Validate ``groups`` and map every hidden Value to its group's position."""
+    group_list: list[Group] = []
+    group_of: dict[Value, int] = {}
+    for g, group in enumerate(groups):
+        try:
+            title, output, inner = group
+        except (TypeError, ValueError):
+            raise TypeError(f"groups: each group is (title, output, inner_values), got {group!r}") from None
+        if not isinstance(output, Value):
+            raise TypeError(
+                f"groups: the output of group {title!r} must be a Value, got {type(output).__name__}"
+            )
+        inner = tuple(inner)
+        for v in (output, *inner):
+            if not isinstance(v, Value):
+                raise TypeError(
+                    f"groups: group {title!r} holds a {type(v).__name__}; inner values must be Values"
+                )
+            other = group_of.get(v)
+            if other is not None and other != g:
+                raise ValueError(
+                    f"groups: {v!r} (label {v.label!r}) is in both group "
+                    f"{group_list[other].title!r} and group {title!r}; a Value belongs to one group only"
+                )
+            group_of[v] = g
+        group_list.append(Group(str(title), output, inner))
+    return group_list, group_of
+
+
+# --------------------------------------------------------------------------
+# backward, one frame per chain-rule step
+# --------------------------------------------------------------------------
+def _name(v: Value) -> str:
+    if v.label:
+        return v.label
+    return f"({v.op} node)" if v.op else f"(leaf {_num(v.data)})"
+
+
+def backward_frames(
+    root: Value, fmt: str | None = "svg", *, zero_grad: bool = True, **draw_kwargs: Any
+) -> list[Any]:
+    """Run ``root.backward_steps()`` and draw the graph after every step.
+
+    Returns one frame per chain-rule step (one per edge of the graph), each
+    showing the gradients as they are right after that step, with the step
+    marked (``highlight=step``) and explained in the caption. ``fmt`` is
+    ``"svg"`` (a list of SVG strings), ``"png"`` (a list of PNG bytes) or
+    ``None`` (a list of ``Drawing`` objects, rendered later). ``draw_kwargs``
+    go to ``draw_dot`` (e.g. ``color_grad=True``).
+
+    With ``zero_grad=True`` every leaf's gradient is set to 0 first, so the
+    frames show one backward pass from scratch (leaves accumulate otherwise).
+    When it returns, the gradients are exactly those of ``root.backward()``.
+    """
+    if fmt not in ("svg", "png", None):
+        raise ValueError(f"backward_frames: fmt must be 'svg', 'png' or None, got {fmt!r}")
+    draw_kwargs.pop("highlight", None)
+    caption = draw_kwargs.pop("title", None)
+    draw_dot(root, **draw_kwargs)  # check max_nodes and groups before any step
+    order = topological_order(root)
+    if zero_grad:
+        for v in order:
+            if not v.parents:
+                v.grad = 0.0
+    total = sum(len(v.parents) for v in order)
+    drawings = []
+    for k, step in enumerate(root.backward_steps(), start=1):
+        node, parent = _name(step.node), _name(step.parent)
+        text = (
+            f"step {k} of {total}: {parent}.grad += d{node}/d{parent} * {node}.grad"
+            f" = {_num(step.local_grad)} * {_num(step.upstream)} = {_num(step.contribution)}"
+        )
+        if caption:
+            text = f"{caption}\n{text}"
+        drawings.append(draw_dot(root, highlight=step, title=text, **draw_kwargs))
+    if fmt == "svg":
+        return [d.pipe(format="svg", encoding="utf-8") for d in drawings]
+    if fmt == "png":
+        return [d.pipe(format="png") for d in drawings]
+    return drawings
+
+
+def backward_viewer(root: Value, **draw_kwargs: Any) -> Any:
+    """A Jupyter widget stepping through backward: a slider (and play button) over the frames.
+
+    Needs ``ipywidgets`` (``pip install ipywidgets``, or the ``notebooks``
+    extra). Returns an ``ipywidgets.VBox``; its ``children`` are the play
+    button and slider row, then the picture (an ``HTML`` widget).
+    """
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        raise ImportError(
+            "backward_viewer() needs ipywidgets: pip install ipywidgets "
+            "(or pip install 'chainrule[notebooks]'); backward_frames(root) works without it"
+        ) from None
+    frames = [_svg_body(svg) for svg in backward_frames(root, fmt="svg", **draw_kwargs)]
+    if not frames:
+        return widgets.VBox([widgets.HTML(f"{_name(root)} has no inputs: backward has no steps")])
+    picture = widgets.HTML(frames[0])
+    slider = widgets.IntSlider(value=1, min=1, max=len(frames), description="step")
+    play = widgets.Play(value=1, min=1, max=len(frames), interval=1000)
+    widgets.jslink((play, "value"), (slider, "value"))
+
+    def show(change: dict[str, Any]) -> None:
+        picture.value = frames[change["new"] - 1]
+
+    slider.observe(show, names="value")
+    return widgets.VBox([widgets.HBox([play, slider]), picture])
+
+
+def _svg_body(svg: str) -> str:
+    """Drop the XML prolog and DOCTYPE, so the SVG can sit inside HTML."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
