@@ -6,4 +6,51 @@ initialisers, optimisers, training, data sets and metrics.
 
 from autograd import Value
 
-__all__ = ["Value"]
+from . import init
+from .activations import (
+    elu,
+    get_activation,
+    identity,
+    leaky_relu,
+    log_softmax,
+    maxout,
+    relu,
+    sigmoid,
+    sign,
+    softmax,
+    softplus,
+    step,
+    tanh,
+)
+from .init import get_init
+from .module import MLP, Dropout, Layer, Module, Neuron
+from .perceptron import Perceptron, PerceptronResult
+
+__all__ = [
+    "Value",
+    # modules
+    "Module",
+    "Neuron",
+    "Layer",
+    "MLP",
+    "Dropout",
+    "Perceptron",
+    "PerceptronResult",
+    # activations
+    "identity",
+    "step",
+    "sign",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "elu",
+    "softplus",
+    "maxout",
+    "softmax",
+    "log_softmax",
+    "get_activation",
+    # initialisers
+    "init",
+    "get_init",
+]
