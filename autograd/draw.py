@@ -192,6 +192,12 @@ def _record(fields: list[str], rankdir: str) -> str:
     return "{ " + row + " }" if rankdir in ("LR", "RL") else row
 
 
+def _group_record(title: str, fields: list[str], rankdir: str) -> str:
+    # The title on top, data and grad in a row below it (compact in any layout).
+    stacked = title + " | { " + " | ".join(fields) + " }"
+    return stacked if rankdir in ("LR", "RL") else "{ " + stacked + " }"
+
+
 # --------------------------------------------------------------------------
 # draw_dot
 # --------------------------------------------------------------------------
@@ -316,11 +322,16 @@ def draw_dot(
             if gid not in drawn_groups:  # first member met: draw the group node once
                 drawn_groups.add(gid)
                 gtitle, out, _ = group_list[g]
-                fields = [_record_text(gtitle), f"data {_num(out.data)}"]
+                fields = [f"data {_num(out.data)}"]
                 if show_grad:
                     fields.append(f"grad {_num(out.grad)}")
                 attrs = value_attrs(out) or {"style": "filled", "fillcolor": "#deebf7"}
-                dot.node(gid, _record(fields, rankdir), shape="Mrecord", **mark(attrs, gid))
+                dot.node(
+                    gid,
+                    _group_record(_record_text(gtitle), fields, rankdir),
+                    shape="Mrecord",
+                    **mark(attrs, gid),
+                )
             for parent in v.parents:
                 if group_of.get(parent) != g:
                     tail = node_id(parent)
