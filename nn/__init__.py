@@ -23,6 +23,16 @@ from .activations import (
     tanh,
 )
 from .init import get_init
+from .losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    mae_loss,
+    mse_loss,
+)
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .perceptron import Perceptron, PerceptronResult
 
@@ -50,6 +60,15 @@ __all__ = [
     "softmax",
     "log_softmax",
     "get_activation",
+    # losses
+    "mse_loss",
+    "mae_loss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
     # initialisers
     "init",
     "get_init",

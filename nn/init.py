@@ -32,7 +32,6 @@ import numbers
 import random
 from collections.abc import Callable
 from types import ModuleType
-from typing import Union
 
 __all__ = [
     "Initializer",
@@ -55,7 +54,7 @@ __all__ = [
 ]
 
 # A random.Random, or the random module itself (same methods, global state).
-RandomSource = Union[random.Random, ModuleType]
+RandomSource = random.Random | ModuleType
 Initializer = Callable[[int, int, RandomSource], float]
 
 

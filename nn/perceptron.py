@@ -73,7 +73,7 @@ class Perceptron(Module):
     def predict(self, x: Sequence[float]) -> int:
         """1 if w · x + b > 0 else 0."""
         x = self._check_input(x)
-        z = sum(w.data * xi for w, xi in zip(self.w, x)) + self.b.data
+        z = sum(w.data * xi for w, xi in zip(self.w, x, strict=True)) + self.b.data
         return 1 if z > 0.0 else 0
 
     def fit(self, X: Sequence[Sequence[float]], y: Sequence[int], epochs: int = 100, lr: float = 1.0) -> PerceptronResult:
@@ -87,11 +87,11 @@ class Perceptron(Module):
         errors: list[int] = []
         for _ in range(epochs):
             mistakes = 0
-            for x, target in zip(rows, targets):
+            for x, target in zip(rows, targets, strict=True):
                 delta = lr * (target - self.predict(x))
                 if delta:
                     mistakes += 1
-                    for w, xi in zip(self.w, x):
+                    for w, xi in zip(self.w, x, strict=True):
                         w.data += delta * xi
                     self.b.data += delta
             errors.append(mistakes)
