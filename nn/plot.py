@@ -1,0 +1,303 @@
+"""Pictures of training: decision boundaries, loss curves, activations, neurons.
+
+Needs matplotlib (``pip install 'chainrule[plot]'``); ``import nn`` does not.
+Every function returns a matplotlib ``Figure``; in a notebook it displays
+itself, elsewhere save it with ``fig.savefig("picture.png")``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from autograd import Value, no_grad
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .train import History
+
+__all__ = ["plot_decision_boundary", "plot_history", "plot_activation", "plot_neurons"]
+
+# two classes: red for the first, blue for the second (as in TensorFlow Playground)
+_CLASS_COLOURS = ["#d7301f", "#2b6cb0", "#2f9e44", "#f59f00", "#7048e8", "#495057", "#e64980", "#0c8599"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError(
+            "nn.plot draws with matplotlib, which is not installed; install it with pip install 'chainrule[plot]'"
+        ) from err
+    return plt
+
+
+def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, ax
+
+
+def _numbers(out: Any) -> list[float]:
+    """A model output (a Value, a number or a list of them) as a list of floats."""
+    if isinstance(out, (list, tuple)):
+        return [v.data if isinstance(v, Value) else float(v) for v in out]
+    return [out.data if isinstance(out, Value) else float(out)]
+
+
+def _grid(
+    X: Sequence[Sequence[float]], y: Sequence[Any] | None, resolution: int, margin: float = 0.1
+) -> tuple[list[float], list[float]]:
+    """Evenly spaced x and y coordinates covering the data plus a margin of 10%."""
+    if y is not None and len(X) != len(y):
+        raise ValueError(f"X and y must have one label per point, got {len(X)} points and {len(y)} labels")
+    if resolution < 2:
+        raise ValueError(f"resolution is the number of grid points per side, at least 2; got {resolution}")
+    if not X or any(len(x) != 2 for x in X):
+        got = len(X[0]) if X else 0
+        raise ValueError(f"this plot needs two input features per sample (a plane), got {got}")
+    xs, ys = [x[0] for x in X], [x[1] for x in X]
+    axes = []
+    for values in (xs, ys):
+        lo, hi = min(values), max(values)
+        pad = (hi - lo) * margin or 1.0
+        lo, hi = lo - pad, hi + pad
+        axes.append([lo + (hi - lo) * i / (resolution - 1) for i in range(resolution)])
+    return axes[0], axes[1]
+
+
+def _evaluate(model: Any, points: list[list[float]]) -> list[Any]:
+    """model(x) for every point, in eval mode and without recording a graph."""
+    was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            return [model(p) for p in points]
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+
+
+def _scatter(ax: Axes, X: Sequence[Sequence[float]], y: Sequence[Any]) -> None:
+    classes = sorted(set(y))
+    for k, label in enumerate(classes):
+        pts = [x for x, t in zip(X, y, strict=True) if t == label]
+        ax.scatter(
+            [p[0] for p in pts],
+            [p[1] for p in pts],
+            s=30,
+            color=_CLASS_COLOURS[k % len(_CLASS_COLOURS)],
+            edgecolors="black",
+            linewidths=0.5,
+            label=f"class {label}",
+            zorder=3,
+        )
+
+
+def plot_decision_boundary(
+    model: Callable[[Any], Any],
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any],
+    *,
+    threshold: float | None = None,
+    resolution: int = 60,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (5.0, 4.5),
+    title: str | None = None,
+) -> Figure:
+    """What a 2-D classifier predicts over the plane, with the data on top.
+
+    One output: its value is shaded and the boundary ``output = threshold`` is
+    drawn (``threshold`` defaults to 0 for -1/+1 labels, 0.5 for 0/1 labels;
+    pass 0 for a model that outputs logits). Several outputs: each region is
+    coloured by its class, ``argmax`` of the outputs.
+    """
+    _pyplot()
+    from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
+
+    gx, gy = _grid(X, y, resolution)
+    outputs = [_numbers(out) for out in _evaluate(model, [[a, b] for b in gy for a in gx])]
+    fig, ax = _figure_and_axes(ax, figsize)
+
+    if len(outputs[0]) == 1:
+        if threshold is None:
+            threshold = 0.5 if set(y) <= {0, 1} else 0.0
+        z = [[outputs[i * resolution + j][0] for j in range(resolution)] for i in range(resolution)]
+        flat = [v for row in z for v in row]
+        lo, hi = min(flat), max(flat)
+        lo, hi = min(lo, threshold - 1e-9), max(hi, threshold + 1e-9)
+        cmap = LinearSegmentedColormap.from_list("boundary", ["#e0785f", "#f7f7f7", "#5fa2d0"])
+        norm = TwoSlopeNorm(vmin=lo, vcenter=threshold, vmax=hi)
+        filled = ax.contourf(gx, gy, z, levels=16, cmap=cmap, norm=norm)
+        ax.contour(gx, gy, z, levels=[threshold], colors="#222222", linewidths=1.5)
+        fig.colorbar(filled, ax=ax, label="model output", shrink=0.85)
+    else:
+        k = len(outputs[0])
+        z = [[max(range(k), key=outputs[i * resolution + j].__getitem__) for j in range(resolution)] for i in range(resolution)]
+        colours = [_CLASS_COLOURS[c % len(_CLASS_COLOURS)] for c in range(k)]
+        ax.contourf(gx, gy, z, levels=[c - 0.5 for c in range(k + 1)], colors=colours, alpha=0.25)
+        ax.contour(gx, gy, z, levels=[c + 0.5 for c in range(k - 1)], colors="#222222", linewidths=1.0)
+
+    _scatter(ax, X, y)
+    ax.set_xlim(gx[0], gx[-1])
+    ax.set_ylim(gy[0], gy[-1])
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_title(title or "Decision boundary")
+    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    return fig
+
+
+def plot_history(history: History, *, figsize: tuple[float, float] = (9.0, 3.5), title: str | None = None) -> Figure:
+    """Loss (left) and accuracy (right) per epoch, for training and validation."""
+    plt = _pyplot()
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    for ax, name, label in ((loss_ax, "loss", "Loss"), (acc_ax, "accuracy", "Accuracy")):
+        train, val = getattr(history, name), getattr(history, "val_" + name)
+        if train:
+            ax.plot(range(1, len(train) + 1), train, color="#2b6cb0", label="training")
+        if val:
+            ax.plot(range(1, len(val) + 1), val, color="#d7301f", linestyle="--", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(label)
+        ax.grid(alpha=0.3)
+        if train or val:
+            ax.legend(fontsize="small")
+        else:
+            ax.text(0.5, 0.5, f"no {name} recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
+    if history.accuracy or history.val_accuracy:
+        acc_ax.set_ylim(-0.02, 1.02)
+    if getattr(history, "best_epoch", None) is not None and history.stopped == "early_stopping":
+        loss_ax.axvline(history.best_epoch + 1, color="grey", linestyle=":", label="best epoch")
+        loss_ax.legend(fontsize="small")
+    if title or history.stopped:
+        fig.suptitle(title or f"stopped: {history.stopped}")
+    return fig
+
+
+def plot_activation(
+    name_or_fn: str | Callable[[Value], Value],
+    *,
+    xmin: float = -5.0,
+    xmax: float = 5.0,
+    points: int = 201,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (5.0, 3.5),
+) -> Figure:
+    """An activation f(x) and its derivative f'(x), computed by ``backward()``.
+
+    ``name_or_fn`` is a name such as ``"tanh"`` or a function taking one Value
+    and returning one Value.
+    """
+    _pyplot()
+    if isinstance(name_or_fn, str):
+        from .activations import get_activation
+
+        fn, name = get_activation(name_or_fn), name_or_fn
+    elif callable(name_or_fn):
+        fn, name = name_or_fn, getattr(name_or_fn, "__name__", "f")
+    else:
+        raise TypeError(f"plot_activation() takes an activation name or a function, got {type(name_or_fn).__name__}")
+    if points < 2 or not xmin < xmax:
+        raise ValueError(f"plot_activation() needs xmin < xmax and points >= 2, got xmin={xmin}, xmax={xmax}, points={points}")
+
+    xs = [xmin + (xmax - xmin) * i / (points - 1) for i in range(points)]
+    fx, dfx = [], []
+    for x in xs:
+        v = Value(x)
+        out = fn(v)
+        if not isinstance(out, Value):
+            raise TypeError(f"plot_activation() needs a function of one Value returning one Value; {name} returned {type(out).__name__}")
+        out.backward()  # v.grad = f'(x)
+        fx.append(out.data)
+        dfx.append(v.grad)
+
+    fig, ax = _figure_and_axes(ax, figsize)
+    ax.axhline(0, color="#999999", linewidth=0.8)
+    ax.axvline(0, color="#999999", linewidth=0.8)
+    ax.plot(xs, fx, color="#2b6cb0", linewidth=2, label=f"{name}(x)")
+    ax.plot(xs, dfx, color="#d7301f", linewidth=1.5, linestyle="--", label=f"{name}'(x)  (by backward)")
+    ax.set_xlabel("x")
+    ax.set_title(f"{name} and its derivative")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def plot_neurons(
+    model: Any,
+    X: Sequence[Sequence[float]],
+    y: Sequence[Any] | None = None,
+    *,
+    resolution: int = 30,
+    figsize: tuple[float, float] | None = None,
+) -> Figure:
+    """What every neuron computes over the input plane, as TensorFlow Playground shows it.
+
+    One row per hidden layer and a last row for the output, one small heatmap
+    per neuron: its output for each point (x1, x2) of the plane (blue high,
+    red low). The data points are drawn on the output heatmaps.
+    """
+    plt = _pyplot()
+    layers = list(getattr(model, "layers", ()))
+    if not layers:
+        raise TypeError(f"plot_neurons() needs a model with .layers (such as MLP), got {type(model).__name__}")
+    gx, gy = _grid(X, y, resolution)
+    n = resolution
+
+    # activations[l][k][i]: output of neuron k of layer l at grid point i
+    activations: list[list[list[float]]] = []
+    model_was_training = getattr(model, "training", True)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with no_grad():
+            per_point = []
+            for b in gy:
+                for a in gx:
+                    h: Any = [a, b]
+                    outs = []
+                    for layer in layers:
+                        h = layer(h)
+                        outs.append(_numbers(h))
+                        h = h if isinstance(h, (list, tuple)) else [h]
+                    per_point.append(outs)
+    finally:
+        if model_was_training and hasattr(model, "train"):
+            model.train()
+    for li in range(len(layers)):
+        width = len(per_point[0][li])
+        activations.append([[p[li][k] for p in per_point] for k in range(width)])
+
+    rows = len(layers)
+    cols = max(len(layer_acts) for layer_acts in activations)
+    if figsize is None:
+        figsize = (1.3 * cols + 0.8, 1.4 * rows + 0.6)
+    fig, axes = plt.subplots(rows, cols, figsize=figsize, squeeze=False, layout="constrained")
+    extent = (gx[0], gx[-1], gy[0], gy[-1])
+    for li, layer_acts in enumerate(activations):
+        is_output = li == rows - 1
+        for k in range(cols):
+            ax = axes[li][k]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k >= len(layer_acts):
+                ax.axis("off")
+                continue
+            z = [layer_acts[k][i * n : (i + 1) * n] for i in range(n)]
+            top = max(abs(v) for v in layer_acts[k]) or 1.0
+            ax.imshow(z, origin="lower", extent=extent, aspect="auto", cmap="RdBu", vmin=-top, vmax=top, interpolation="bilinear")
+            if is_output and y is not None:
+                for label_index, label in enumerate(sorted(set(y))):
+                    pts = [x for x, t in zip(X, y, strict=True) if t == label]
+                    colour = _CLASS_COLOURS[label_index % len(_CLASS_COLOURS)]
+                    ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=7, color=colour, edgecolors="black", linewidths=0.3)
+            ax.set_title(f"{'out' if is_output else f'h{li + 1}'}.{k + 1}", fontsize=7, pad=2)
+        axes[li][0].set_ylabel("output" if is_output else f"layer {li + 1}", fontsize=8)
+    fig.suptitle("What each neuron computes over the input plane", fontsize=9)
+    return fig

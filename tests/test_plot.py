@@ -1,0 +1,239 @@
+"""Tests for nn/plot.py: every picture has the artists it promises."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.collections import PathCollection  # noqa: E402
+from matplotlib.contour import QuadContourSet  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import nn  # noqa: E402
+from nn import plot  # noqa: E402
+from nn.train import History  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _png(fig: Figure, path) -> int:
+    fig.savefig(path, dpi=60)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return len(data)
+
+
+def _main_axes(fig: Figure):
+    """Axes that are not colorbars."""
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def _contour_sets(ax) -> list[QuadContourSet]:
+    sets = [c for c in ax.get_children() if isinstance(c, QuadContourSet)]
+    return sets
+
+
+def _xor_model():
+    """A hand-built 2-2-1 tanh network that solves XOR (labels -1/+1)."""
+    model = nn.MLP(2, [2, 1], activation="tanh", rng=0)
+    (h1, h2), (out,) = model.layers[0].neurons, model.layers[1].neurons
+    h1.w[0].data, h1.w[1].data, h1.b.data = 4.0, 4.0, -2.0  # OR
+    h2.w[0].data, h2.w[1].data, h2.b.data = 4.0, 4.0, -6.0  # AND
+    out.w[0].data, out.w[1].data, out.b.data = 3.0, -3.0, -1.0  # OR and not AND
+    return model
+
+
+XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+XOR_Y = [-1, 1, 1, -1]
+
+
+def test_xor_model_is_right():
+    model = _xor_model()
+    assert [1 if model(x).data > 0 else -1 for x in XOR_X] == XOR_Y
+
+
+def test_decision_boundary_binary(tmp_path):
+    model = _xor_model()
+    fig = plot.plot_decision_boundary(model, XOR_X, XOR_Y, resolution=25)
+    assert isinstance(fig, Figure)
+    (ax,) = _main_axes(fig)
+    sets = _contour_sets(ax)
+    assert len(sets) == 2  # the filled shading and the boundary line
+    filled = [s for s in sets if s.filled]
+    line = [s for s in sets if not s.filled]
+    assert len(filled) == 1 and len(line) == 1
+    assert list(line[0].levels) == [0.0]  # -1/+1 labels: boundary at output 0
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(scatters) == 2  # one per class
+    assert sum(len(s.get_offsets()) for s in scatters) == 4
+    assert ax.get_title() == "Decision boundary"
+    assert _png(fig, tmp_path / "boundary.png") > 1000
+
+
+def test_decision_boundary_threshold_for_01_labels():
+    model = _xor_model()
+    fig = plot.plot_decision_boundary(model, XOR_X, [0, 1, 1, 0], resolution=20)
+    line = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
+    assert list(line[0].levels) == [0.5]
+    fig = plot.plot_decision_boundary(model, XOR_X, [0, 1, 1, 0], threshold=0.0, resolution=20)
+    line = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
+    assert list(line[0].levels) == [0.0]
+
+
+def test_decision_boundary_multiclass_uses_argmax(tmp_path):
+    # three outputs, each a linear score: class k wins in its own third of the plane
+    model = nn.MLP(2, [3], activation="identity", rng=0)
+    scores = [(-1.0, 0.0, -1.0), (0.0, 0.0, 0.0), (1.0, 0.0, -1.0)]  # -x1 - 1, 0, x1 - 1
+    for neuron, (w1, w2, b) in zip(model.layers[0].neurons, scores, strict=True):
+        neuron.w[0].data, neuron.w[1].data, neuron.b.data = w1, w2, b
+    X = [[-3.0, 0.0], [0.0, 1.0], [3.0, -1.0]]
+    y = [0, 1, 2]
+    fig = plot.plot_decision_boundary(model, X, y, resolution=31)
+    (ax,) = _main_axes(fig)  # no colorbar for classes
+    filled = [s for s in _contour_sets(ax) if s.filled]
+    assert len(filled) == 1
+    assert list(filled[0].levels) == [-0.5, 0.5, 1.5, 2.5]  # one band per class
+    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 3
+    assert _png(fig, tmp_path / "multiclass.png") > 1000
+
+
+def test_decision_boundary_into_given_axes():
+    fig, ax = plt.subplots()
+    out = plot.plot_decision_boundary(_xor_model(), XOR_X, XOR_Y, ax=ax, resolution=10, title="XOR")
+    assert out is fig
+    assert ax.get_title() == "XOR"
+
+
+def test_decision_boundary_leaves_model_in_training_mode_and_records_no_graph():
+    model = _xor_model()
+    model.train()
+    plot.plot_decision_boundary(model, XOR_X, XOR_Y, resolution=10)
+    assert model.training is True
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_decision_boundary_needs_two_features():
+    with pytest.raises(ValueError, match="two input features"):
+        plot.plot_decision_boundary(nn.MLP(3, [1], rng=0), [[1.0, 2.0, 3.0]], [1])
+
+
+def test_history_two_axes_with_train_and_validation(tmp_path):
+    history = History(
+        loss=[1.0, 0.5, 0.25],
+        accuracy=[0.5, 0.75, 1.0],
+        val_loss=[1.1, 0.7, 0.6],
+        val_accuracy=[0.4, 0.6, 0.8],
+        lr=[0.1, 0.1, 0.1],
+    )
+    fig = plot.plot_history(history)
+    loss_ax, acc_ax = fig.axes
+    assert [line.get_label() for line in loss_ax.get_lines()] == ["training", "validation"]
+    assert list(loss_ax.get_lines()[0].get_ydata()) == [1.0, 0.5, 0.25]
+    assert list(loss_ax.get_lines()[1].get_xdata()) == [1, 2, 3]
+    assert list(acc_ax.get_lines()[1].get_ydata()) == [0.4, 0.6, 0.8]
+    assert acc_ax.get_ylim() == (-0.02, 1.02)
+    assert _png(fig, tmp_path / "history.png") > 1000
+
+
+def test_history_without_validation_or_accuracy():
+    fig = plot.plot_history(History(loss=[3.0, 2.0], lr=[0.1, 0.1]))
+    loss_ax, acc_ax = fig.axes
+    assert len(loss_ax.get_lines()) == 1
+    assert len(acc_ax.get_lines()) == 0
+    assert [t.get_text() for t in acc_ax.texts] == ["no accuracy recorded"]
+
+
+def test_history_marks_best_epoch_after_early_stopping():
+    history = History(loss=[3.0, 1.0, 2.0, 2.5], lr=[0.1] * 4, stopped="early_stopping", best_epoch=1)
+    fig = plot.plot_history(history)
+    loss_ax = fig.axes[0]
+    best = [line for line in loss_ax.get_lines() if line.get_label() == "best epoch"]
+    assert len(best) == 1 and list(best[0].get_xdata()) == [2, 2]
+    assert fig._suptitle.get_text() == "stopped: early_stopping"
+
+
+@pytest.mark.parametrize(
+    ("name", "x", "f", "df"),
+    [
+        ("sigmoid", 0.0, 0.5, 0.25),
+        ("tanh", 0.0, 0.0, 1.0),
+        ("relu", 5.0, 5.0, 1.0),
+        ("relu", -5.0, 0.0, 0.0),
+        ("softplus", 0.0, math.log(2.0), 0.5),
+    ],
+)
+def test_activation_curve_and_derivative(name, x, f, df, tmp_path):
+    fig = plot.plot_activation(name, points=11)  # x = -5, -4, ..., 5
+    (ax,) = fig.axes
+    fx, dfx = [line for line in ax.get_lines() if line.get_label().startswith(name)]
+    xs = list(fx.get_xdata())
+    assert xs == pytest.approx([-5.0 + i for i in range(11)])
+    i = xs.index(pytest.approx(x))
+    assert fx.get_ydata()[i] == pytest.approx(f, abs=1e-12)
+    assert dfx.get_ydata()[i] == pytest.approx(df, abs=1e-12)
+    assert ax.get_title() == f"{name} and its derivative"
+    assert _png(fig, tmp_path / f"{name}.png") > 1000
+
+
+def test_activation_from_a_function():
+    def cube(v):
+        return v**3
+
+    fig = plot.plot_activation(cube, xmin=-1.0, xmax=1.0, points=3)
+    fx, dfx = [line for line in fig.axes[0].get_lines() if line.get_label().startswith("cube")]
+    assert list(fx.get_ydata()) == [-1.0, 0.0, 1.0]
+    assert list(dfx.get_ydata()) == [3.0, 0.0, 3.0]  # d/dx x^3 = 3x^2
+
+
+def test_activation_rejects_list_functions():
+    with pytest.raises(ValueError, match="softmax"):
+        plot.plot_activation("softmax")
+
+
+def test_neurons_one_row_per_layer(tmp_path):
+    model = nn.MLP(2, [4, 3, 1], activation="tanh", rng=1)
+    X = [[-1.0, -1.0], [1.0, 1.0], [0.5, -0.5]]
+    y = [0, 1, 1]
+    fig = plot.plot_neurons(model, X, y, resolution=12)
+    axes = fig.axes
+    assert len(axes) == 3 * 4  # rows: two hidden layers and the output; columns: widest layer
+    visible = [ax for ax in axes if ax.axison]
+    assert len(visible) == 4 + 3 + 1  # one heatmap per neuron
+    assert all(len(ax.get_images()) == 1 for ax in visible)
+    assert [ax.get_title() for ax in visible] == ["h1.1", "h1.2", "h1.3", "h1.4", "h2.1", "h2.2", "h2.3", "out.1"]
+    # the heatmap really is that neuron's output: check one grid corner
+    image = visible[0].get_images()[0].get_array()
+    assert image.shape == (12, 12)
+    corner = [-1.2, -1.2]  # data range [-1, 1] plus a 10% margin
+    neuron = model.layers[0].neurons[0]
+    expected = math.tanh(neuron.w[0].data * corner[0] + neuron.w[1].data * corner[1] + neuron.b.data)
+    assert image[0, 0] == pytest.approx(expected, abs=1e-12)
+    # data points only on the output heatmap
+    assert len(visible[-1].collections) == 2 and len(visible[0].collections) == 0
+    assert _png(fig, tmp_path / "neurons.png") > 1000
+
+
+def test_neurons_needs_layers():
+    with pytest.raises(TypeError, match=r"\.layers"):
+        plot.plot_neurons(lambda x: x[0], [[0.0, 0.0]], [0])
+
+
+def test_missing_matplotlib_names_the_extra(monkeypatch):
+    for name in list(sys.modules):
+        if name == "matplotlib" or name.startswith("matplotlib."):
+            monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=r"pip install 'chainrule\[plot\]'"):
+        plot.plot_activation("tanh")
+    with pytest.raises(ImportError, match=r"pip install 'chainrule\[plot\]'"):
+        plot.plot_history(History(loss=[1.0]))
