@@ -116,6 +116,9 @@ def mae_loss(predictions: Predictions, targets: Targets, reduction: str = "mean"
 
 
 # ---- binary classification -------------------------------------------------------
+_EPSILON = 9.999999960041972e-13  # PyTorch's clamp for p (1 - p): 1e-12 rounded to a 32-bit float
+
+
 def binary_cross_entropy(predictions: Predictions, targets: Targets, reduction: str = "mean") -> Loss:
     """Cross-entropy of probabilities p in [0, 1] and targets t in [0, 1]:
 
@@ -138,7 +141,7 @@ def binary_cross_entropy(predictions: Predictions, targets: Targets, reduction: 
         log_p = max(math.log(q), -100.0) if q > 0.0 else -100.0
         log_1mp = max(math.log1p(-q), -100.0) if q < 1.0 else -100.0
         losses.append(-(t * log_p + (1.0 - t) * log_1mp))
-        grads.append((q - t) / max(q * (1.0 - q), 1e-12))
+        grads.append((q - t) / max(q * (1.0 - q), _EPSILON))
     return _reduce("binary_cross_entropy", preds, losses, grads, reduction)
 
 
