@@ -6,7 +6,7 @@ initialisers, optimisers, training, data sets and metrics.
 
 from autograd import Value
 
-from . import init
+from . import data, init, metrics, optim
 from .activations import (
     elu,
     get_activation,
@@ -22,6 +22,20 @@ from .activations import (
     step,
     tanh,
 )
+from .data import (
+    batches,
+    load_iris,
+    logic_gate,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spirals,
+    minmax_scale,
+    one_hot,
+    standardize,
+    train_test_split,
+    xor,
+)
 from .init import get_init
 from .losses import (
     binary_cross_entropy,
@@ -33,7 +47,9 @@ from .losses import (
     mae_loss,
     mse_loss,
 )
+from .metrics import accuracy, confusion_matrix, predict_classes
 from .module import MLP, Dropout, Layer, Module, Neuron
+from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
 
 __all__ = [
@@ -72,4 +88,32 @@ __all__ = [
     # initialisers
     "init",
     "get_init",
+    # optimisers and schedules
+    "optim",
+    "SGD",
+    "Adam",
+    "AdamW",
+    "RMSprop",
+    "StepLR",
+    "ExponentialLR",
+    "LinearLR",
+    # data
+    "data",
+    "xor",
+    "logic_gate",
+    "make_moons",
+    "make_circles",
+    "make_spirals",
+    "make_blobs",
+    "load_iris",
+    "train_test_split",
+    "standardize",
+    "minmax_scale",
+    "one_hot",
+    "batches",
+    # metrics
+    "metrics",
+    "accuracy",
+    "predict_classes",
+    "confusion_matrix",
 ]
