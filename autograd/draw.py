@@ -253,7 +253,7 @@ def draw_dot(
     value_count = sum(1 for v in order if v not in group_of) + len(shown_groups)
     if value_count > max_nodes:
         raise ValueError(
-            f"this graph has {value_count} Value nodes, more than max_nodes={max_nodes}; "
+            f"this graph has {value_count:,} Value nodes, more than max_nodes={max_nodes}; "
             f"a picture that big is hard to read and slow to lay out. To draw it anyway, "
             f"pass a larger limit: draw_dot(root, max_nodes={value_count}); for a model, "
             f"draw the module view with each neuron as one node: nn.draw_model(model, x)"
