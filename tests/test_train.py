@@ -1,0 +1,363 @@
+"""Tests for nn/train.py: fit and History."""
+
+from __future__ import annotations
+
+import io
+import math
+import warnings
+
+import pytest
+
+import nn
+from autograd import Value, is_grad_enabled
+from nn.data import make_moons, xor
+from nn.losses import binary_cross_entropy_with_logits, mse_loss
+from nn.metrics import accuracy
+from nn.optim import SGD, Adam, StepLR
+from nn.train import History, fit
+
+
+def _outputs(model, X):
+    return [model(x) for x in X]
+
+
+def _linear(w: float = 0.0, b: float = 0.0) -> nn.MLP:
+    """y = w * x + b, one input and one linear output neuron."""
+    model = nn.MLP(1, [1], rng=0)
+    neuron = model.layers[0].neurons[0]
+    neuron.w[0].data, neuron.b.data = w, b
+    return model
+
+
+# ---- it learns -----------------------------------------------------------------
+def test_two_moons_with_hinge_loss():
+    X, y = make_moons(100, noise=0.1, random_state=0)
+    y = [2 * t - 1 for t in y]  # hinge loss wants -1/+1
+    model = nn.MLP(2, [16, 16, 1], rng=1)
+    history = fit(model, X, y, "hinge", Adam(model.parameters(), lr=0.05), epochs=40, progress=False)
+    assert history.accuracy[-1] >= 0.95
+    assert history.accuracy[-1] == accuracy(_outputs(model, X), y)  # History is the model's real accuracy
+    assert history.loss[-1] < history.loss[0] / 5
+    assert history.stopped is None
+
+
+@pytest.mark.parametrize("batch_size", [None, 2, 1])  # full batch, mini-batch, stochastic
+def test_xor_converges_with_every_batch_size(batch_size):
+    X, y = xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+    history = fit(
+        model, X, y, "bce_logits", Adam(model.parameters(), lr=0.1), epochs=150, batch_size=batch_size,
+        progress=False, random_state=0,
+    )
+    assert history.accuracy[-1] == 1.0
+    assert history.loss[-1] < 0.1
+    assert [1 if model(x).data > 0 else 0 for x in X] == [0, 1, 1, 0]  # logits: class 1 above 0
+
+
+def test_xor_with_mse_uses_threshold_one_half():
+    X, y = xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", output_activation="sigmoid", rng=0)
+    history = fit(model, X, y, "mse", Adam(model.parameters(), lr=0.1), epochs=150, progress=False)
+    assert history.accuracy[-1] == 1.0
+    assert [int(model(x).data > 0.5) for x in X] == [0, 1, 1, 0]
+
+
+def test_cross_entropy_on_three_classes():
+    X = [[0.0, 0.0], [0.1, 0.2], [3.0, 0.0], [3.1, 0.2], [0.0, 3.0], [0.2, 3.1]]
+    y = [0, 0, 1, 1, 2, 2]
+    model = nn.MLP(2, [8, 3], activation="tanh", rng=0)
+    history = fit(model, X, y, "ce", Adam(model.parameters(), lr=0.05), epochs=60, progress=False)
+    assert history.accuracy[-1] == 1.0
+    scores = [[v.data for v in model(x)] for x in X]
+    assert [s.index(max(s)) for s in scores] == y  # argmax
+
+
+def test_callable_loss_and_regression_has_no_accuracy():
+    X = [[x / 4] for x in range(-4, 5)]
+    y = [3 * x[0] + 0.5 for x in X]  # a line: regression, not classes
+    model = _linear()
+
+    def squared_error(outputs, targets):
+        return mse_loss(outputs, targets)
+
+    history = fit(model, X, y, squared_error, SGD(model.parameters(), lr=0.3), epochs=100, progress=False)
+    neuron = model.layers[0].neurons[0]
+    assert neuron.w[0].data == pytest.approx(3.0, abs=1e-6)
+    assert neuron.b.data == pytest.approx(0.5, abs=1e-6)
+    assert history.accuracy == [] and len(history.loss) == 100
+
+
+def test_one_full_batch_epoch_is_one_gradient_descent_step():
+    # y = w x with w = 0, targets y = 2x: dL/dw = mean(2 (w x - 2x) x) = -4 mean(x^2)
+    X, y = [[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0]
+    model = _linear()
+    fit(model, X, y, "mse", SGD(model.parameters(), lr=0.01), epochs=1, progress=False)
+    grad = -4 * (1 + 4 + 9) / 3
+    assert model.layers[0].neurons[0].w[0].data == pytest.approx(-0.01 * grad, abs=1e-15)
+
+
+def test_stochastic_takes_one_step_per_sample():
+    X, y = [[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0]
+    steps = []
+
+    class CountingSGD(SGD):
+        def step(self) -> None:
+            steps.append(1)
+            super().step()
+
+    model = _linear()
+    fit(model, X, y, "mse", CountingSGD(model.parameters(), lr=0.01), epochs=4, batch_size=1, progress=False)
+    assert len(steps) == 3 * 4
+    steps.clear()
+    fit(model, X, y, "mse", CountingSGD(model.parameters(), lr=0.01), epochs=4, batch_size=2, progress=False)
+    assert len(steps) == 2 * 4  # batches of 2 and 1
+    steps.clear()
+    fit(model, X, y, "mse", CountingSGD(model.parameters(), lr=0.01), epochs=4, batch_size=1, accumulation_steps=3, progress=False)
+    assert len(steps) == 1 * 4
+
+
+# ---- gradient accumulation -------------------------------------------------------
+@pytest.mark.parametrize("n", [12, 13])  # 13: a last mini-batch and a last group that are smaller
+def test_accumulation_equals_a_larger_batch(n):
+    X, y = make_moons(n, noise=0.2, random_state=3)
+
+    def trained(batch_size, accumulation_steps):
+        model = nn.MLP(2, [5, 1], activation="tanh", rng=4)
+        optimizer = SGD(model.parameters(), lr=0.2, momentum=0.9)
+        fit(
+            model, X, y, "bce_logits", optimizer, epochs=3, batch_size=batch_size,
+            accumulation_steps=accumulation_steps, progress=False, random_state=5,
+        )
+        return list(model.state_dict().values())
+
+    accumulated = trained(batch_size=2, accumulation_steps=3)
+    larger = trained(batch_size=6, accumulation_steps=1)
+    small = trained(batch_size=2, accumulation_steps=1)
+    assert accumulated == pytest.approx(larger, abs=1e-12, rel=0)
+    assert max(abs(a - b) for a, b in zip(accumulated, small, strict=True)) > 1e-3  # it did change something
+
+
+def test_accumulation_holds_the_weights_fixed_within_a_group():
+    seen = []
+
+    class Spy(nn.MLP):
+        def __call__(self, x):
+            seen.append(self.layers[0].neurons[0].w[0].data)
+            return super().__call__(x)
+
+    model = Spy(1, [1], rng=0)
+    X, y = [[1.0], [2.0], [3.0], [4.0]], [1.0, 2.0, 3.0, 4.0]
+    fit(model, X, y, "mse", SGD(model.parameters(), lr=0.01), epochs=1, batch_size=1, accumulation_steps=4, progress=False)
+    training_calls = seen[:4]  # then the evaluation pass
+    assert len(set(training_calls)) == 1
+    assert seen[4] != seen[0]  # one update after the four mini-batches
+
+
+# ---- validation and early stopping -----------------------------------------------
+def test_validation_is_measured_every_epoch():
+    X, y = make_moons(40, noise=0.1, random_state=0)
+    X_val, y_val = make_moons(20, noise=0.1, random_state=1)
+    model = nn.MLP(2, [8, 1], activation="tanh", rng=0)
+    history = fit(
+        model, X, y, "bce_logits", Adam(model.parameters(), lr=0.05), epochs=5, validation=(X_val, y_val),
+        progress=False,
+    )
+    assert len(history.val_loss) == len(history.val_accuracy) == 5
+    final = binary_cross_entropy_with_logits(_outputs(model, X_val), y_val).data
+    assert history.val_loss[-1] == pytest.approx(final, abs=1e-12)
+    assert history.val_accuracy[-1] == accuracy(_outputs(model, X_val), y_val)
+
+
+def test_early_stopping_on_validation_restores_the_best_weights():
+    # training pulls w towards +1, the validation set wants -1: validation loss only grows
+    X, y = [[1.0]], [1.0]
+    X_val, y_val = [[1.0]], [-1.0]
+
+    model = _linear()
+    history = fit(
+        model, X, y, "mse", SGD(model.parameters(), lr=0.1), epochs=50, validation=(X_val, y_val),
+        early_stopping=3, progress=False,
+    )
+    assert history.stopped == "early_stopping"
+    assert history.best_epoch == 0
+    assert len(history.loss) == 4  # the best epoch and three without improvement
+    assert history.val_loss == sorted(history.val_loss)  # getting worse all along
+
+    after_one_epoch = _linear()
+    fit(after_one_epoch, X, y, "mse", SGD(after_one_epoch.parameters(), lr=0.1), epochs=1, progress=False)
+    assert model.state_dict() == after_one_epoch.state_dict()
+    assert mse_loss(model(X_val[0]), y_val[0]).data == pytest.approx(history.val_loss[0], abs=1e-15)
+
+
+def test_early_stopping_without_validation_watches_the_training_loss():
+    # lr too large for y = w x: each step overshoots further, the loss grows (but stays finite)
+    X, y = [[1.0], [2.0]], [1.0, 2.0]
+    model = _linear()
+    history = fit(model, X, y, "mse", SGD(model.parameters(), lr=0.5), epochs=30, early_stopping=2, progress=False)
+    assert history.stopped == "early_stopping"
+    assert history.loss[1] > history.loss[0] and len(history.loss) == 3
+    w = model.layers[0].neurons[0].w[0].data
+    b = model.layers[0].neurons[0].b.data
+    assert mse_loss([w * 1 + b, w * 2 + b], y).data == pytest.approx(history.loss[0], abs=1e-12)
+
+
+def test_early_stopping_that_never_triggers():
+    X, y = xor()
+    model = nn.MLP(2, [4, 1], activation="tanh", rng=0)
+    history = fit(model, X, y, "bce_logits", Adam(model.parameters(), lr=0.05), epochs=20, early_stopping=5, progress=False)
+    assert history.stopped is None and len(history.loss) == 20
+    assert history.best_epoch == min(range(20), key=history.loss.__getitem__)
+
+
+# ---- divergence ------------------------------------------------------------------
+def test_huge_learning_rate_diverges_cleanly(capsys):
+    X, y = make_moons(30, noise=0.1, random_state=0)
+    model = nn.MLP(2, [8, 8, 1], rng=0)
+    with pytest.warns(RuntimeWarning, match=r"diverged.*learning rate \(lr=1e\+10\).*smaller") as caught:
+        history = fit(model, X, y, "mse", SGD(model.parameters(), lr=1e10), epochs=50, progress=False)
+    assert len(caught) == 1
+    assert history.stopped == "diverged"
+    assert len(history.loss) < 50
+    assert all(math.isfinite(p.data) for p in model.parameters())
+    assert all(p.grad == 0.0 for p in model.parameters())
+    assert math.isfinite(mse_loss(_outputs(model, X), y).data)  # the weights kept give a finite loss
+    assert capsys.readouterr() == ("", "")  # the warning is the only message
+
+
+def test_divergence_in_the_first_step_keeps_the_initial_weights():
+    X, y = [[1.0]], [1.0]
+    model = _linear(w=1e200)  # (1e200 - 1)^2 overflows to inf at once
+    before = model.state_dict()
+    with pytest.warns(RuntimeWarning, match="the loss became inf"):
+        history = fit(model, X, y, "mse", SGD(model.parameters(), lr=0.1), epochs=3, progress=False)
+    assert history.stopped == "diverged" and history.loss == []
+    assert model.state_dict() == before
+
+
+# ---- History, schedules, progress ---------------------------------------------------
+def test_history_has_one_entry_per_epoch_and_the_scheduled_lr():
+    X, y = xor()
+    model = nn.MLP(2, [3, 1], activation="tanh", rng=0)
+    optimizer = SGD(model.parameters(), lr=0.4)
+    history = fit(
+        model, X, y, "bce_logits", optimizer, epochs=5, validation=(X, y), scheduler=StepLR(optimizer, step_size=2, gamma=0.5),
+        progress=False,
+    )
+    assert isinstance(history, History)
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+        assert len(getattr(history, name)) == 5, name
+    assert history.lr == [0.4, 0.4, 0.2, 0.2, 0.1]
+    assert history.loss == history.val_loss  # the same data, the same weights
+    assert all(a in (0.0, 0.25, 0.5, 0.75, 1.0) for a in history.accuracy)
+    assert history.epochs == 5
+    text = repr(history)
+    assert text.startswith("History(epochs=5, loss=") and "stopped=None" in text
+    assert f"{history.loss[-1]:.4g}" in text
+
+
+def test_empty_history_repr():
+    assert repr(History()) == "History(epochs=0, stopped=None)"
+
+
+def test_evaluation_uses_eval_mode_and_no_grad():
+    records = []
+
+    class Spy(nn.MLP):
+        def __call__(self, x):
+            records.append((self.training, is_grad_enabled()))
+            return super().__call__(x)
+
+    model = Spy(2, [2, 1], rng=0)
+    X, y = xor()
+    fit(model, X, y, "bce_logits", SGD(model.parameters(), lr=0.1), epochs=1, validation=(X, y), progress=False)
+    assert records == [(True, True)] * 4 + [(False, False)] * 8  # train, then evaluate training and validation sets
+    assert model.training is True
+
+
+def test_dropout_is_off_while_evaluating():
+    class WithDropout(nn.Module):
+        def __init__(self):
+            self.mlp = nn.MLP(2, [8, 1], activation="tanh", rng=0)
+            self.drop = nn.Dropout(0.5, rng=0)
+
+        def __call__(self, x):
+            return self.mlp(self.drop(x))
+
+    model = WithDropout()
+    X, y = xor()
+    history = fit(model, X, y, "bce_logits", SGD(model.parameters(), lr=0.1), epochs=2, progress=False)
+    model.eval()
+    clean = binary_cross_entropy_with_logits(_outputs(model, X), y).data
+    assert history.loss[-1] == pytest.approx(clean, abs=1e-15)
+
+
+def test_no_progress_prints_nothing(capsys):
+    X, y = xor()
+    model = nn.MLP(2, [2, 1], rng=0)
+    fit(model, X, y, "mse", SGD(model.parameters(), lr=0.1), epochs=3, progress=False)
+    fit(model, X, y, "mse", SGD(model.parameters(), lr=0.1), epochs=3)  # not a terminal: quiet too
+    assert capsys.readouterr() == ("", "")
+
+
+def test_progress_bar_on_a_terminal_shows_the_loss(monkeypatch):
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    X, y = xor()
+    model = nn.MLP(2, [2, 1], rng=0)
+    history = fit(model, X, y, "bce_logits", SGD(model.parameters(), lr=0.1), epochs=3)
+    shown = terminal.getvalue()
+    assert "3/3" in shown
+    assert f"loss={history.loss[-1]:.4f}" in shown and f"acc={history.accuracy[-1]:.3f}" in shown
+
+
+def test_shuffling_is_reproducible_from_the_seed():
+    X, y = make_moons(20, noise=0.1, random_state=0)
+
+    def run(seed):
+        model = nn.MLP(2, [4, 1], rng=0)
+        return fit(model, X, y, "bce_logits", SGD(model.parameters(), lr=0.1), epochs=3, batch_size=4, progress=False, random_state=seed).loss
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+# ---- mistakes a learner makes ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"loss": "cross_entropy"}, ValueError, "unknown loss 'cross_entropy'; use one of 'mse'"),
+        ({"loss": 3}, TypeError, "got int 3"),
+        ({"y": [0, 1, 1]}, ValueError, "got 4 samples and 3 targets"),
+        ({"epochs": -1}, ValueError, "epochs must be a whole number, 0 or more; got -1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a whole number, 1 or more; got 0"),
+        ({"accumulation_steps": 1.5}, ValueError, "accumulation_steps"),
+        ({"loss": "hinge"}, ValueError, r"hinge loss needs targets -1 or \+1.*2 \* t - 1.*got 0"),
+        ({"validation": [[0.0, 0.0]]}, TypeError, "pair"),
+    ],
+)
+def test_clear_errors(kwargs, error, message):
+    X, y = xor()
+    model = nn.MLP(2, [2, 1], rng=0)
+    args = {"X": X, "y": y, "loss": "mse", "optimizer": SGD(model.parameters(), lr=0.1), "epochs": 1, "progress": False}
+    args.update(kwargs)
+    with pytest.raises(error, match=message):
+        fit(model, **args)
+
+
+def test_zero_epochs_changes_nothing():
+    X, y = xor()
+    model = nn.MLP(2, [2, 1], rng=0)
+    before = model.state_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = fit(model, X, y, "mse", SGD(model.parameters(), lr=0.1), epochs=0, progress=False)
+    assert model.state_dict() == before and history.loss == []
+
+
+def test_outputs_are_values():
+    model = nn.MLP(2, [2, 1], rng=0)
+    assert isinstance(model([0.0, 1.0]), Value)
