@@ -1,0 +1,362 @@
+"""The demo-step workload and the five engines that run it.
+
+micrograd's demo: 100 two-moons points, an MLP 2-16-16-1 (ReLU hidden layers,
+linear output), max-margin loss plus 1e-4 * L2, one full-batch SGD step with
+micrograd's learning-rate schedule ``1.0 - 0.9 * k / 100``.
+
+Every peer is a ``make_*(weights, X, Y)`` function returning a ``Stepper``:
+a callable ``step(k) -> StepResult`` that runs forward, zero-grad, backward and
+the SGD update for step ``k``, and reports the loss before the update and how
+long the forward and backward passes took. All peers start from the same
+``Weights`` so their loss trajectories can be compared number for number.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+# Weights of an MLP: one entry per layer, each a list of neurons (w, b).
+Neuron = tuple[list[float], float]
+Weights = list[list[Neuron]]
+
+SIZES = [2, 16, 16, 1]  # micrograd's demo MLP: 337 parameters
+ALPHA = 1e-4  # strength of the L2 penalty, as in micrograd's demo
+
+
+class StepResult(NamedTuple):
+    loss: float  # loss before the update
+    forward: float  # seconds spent building the graph and computing the loss
+    backward: float  # seconds spent in zero-grad, backward and the update
+    nodes: int  # graph nodes built by the forward pass (0 where not counted)
+
+
+Stepper = Callable[[int], StepResult]
+now = time.perf_counter
+
+
+def learning_rate(k: int) -> float:
+    """micrograd demo's schedule."""
+    return 1.0 - 0.9 * k / 100
+
+
+# --------------------------------------------------------------------------
+# Data and initial weights
+# --------------------------------------------------------------------------
+def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[list[list[float]], list[int]]:
+    """scikit-learn's two-moons geometry from a seeded ``random.Random``; labels 0/1."""
+    rng = random.Random(seed)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    points: list[tuple[float, float, int]] = []
+    for i in range(n_out):  # upper moon: the unit half circle
+        t = math.pi * i / (n_out - 1) if n_out > 1 else 0.0
+        points.append((math.cos(t), math.sin(t), 0))
+    for i in range(n_in):  # lower moon: shifted and flipped
+        t = math.pi * i / (n_in - 1) if n_in > 1 else 0.0
+        points.append((1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5, 1))
+    rng.shuffle(points)
+    X = [[x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)] for x, y, _ in points]
+    y = [label for _, _, label in points]
+    return X, y
+
+
+def demo_data(n_samples: int = 100) -> tuple[list[list[float]], list[float]]:
+    """The demo's inputs and targets in {-1, +1} (``nn.data.make_moons`` if it exists)."""
+    try:
+        from nn.data import make_moons as nn_make_moons  # type: ignore[import-not-found]
+
+        X, y = nn_make_moons(n_samples=n_samples, noise=0.1, random_state=1337)
+    except ImportError:
+        X, y = make_moons(n_samples, noise=0.1, seed=1337)
+    return [[float(a) for a in row] for row in X], [2.0 * label - 1.0 for label in y]
+
+
+def initial_weights(sizes: list[int] = SIZES, seed: int = 0) -> Weights:
+    """micrograd's initialisation: weights uniform in [-1, 1], biases zero."""
+    rng = random.Random(seed)
+    return [
+        [([rng.uniform(-1.0, 1.0) for _ in range(nin)], 0.0) for _ in range(nout)]
+        for nin, nout in zip(sizes[:-1], sizes[1:], strict=False)
+    ]
+
+
+# --------------------------------------------------------------------------
+# The floor: hand-written forward and backward with explicit derivatives
+# --------------------------------------------------------------------------
+def make_handwritten(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """Plain lists of floats; the chain rule written out by hand for this MLP."""
+    W = [[list(w) for w, _ in layer] for layer in weights]  # W[l][j][i]
+    B = [[b for _, b in layer] for layer in weights]  # B[l][j]
+    last = len(W) - 1
+    n = len(X)
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        # Forward: keep every layer's activations for the backward pass.
+        acts: list[list[list[float]]] = []  # acts[s][l] = input of layer l for sample s
+        loss = 0.0
+        d_scores = []  # d loss / d score for each sample
+        for x, y in zip(X, Y, strict=False):
+            a = x
+            per_layer = [a]
+            for layer, (Wl, Bl) in enumerate(zip(W, B, strict=False)):
+                z = [bj + sum(wji * ai for wji, ai in zip(wj, a, strict=False)) for wj, bj in zip(Wl, Bl, strict=False)]
+                a = z if layer == last else [zj if zj > 0.0 else 0.0 for zj in z]
+                per_layer.append(a)
+            acts.append(per_layer)
+            margin = 1.0 - y * a[0]
+            if margin > 0.0:  # relu(margin); d/dscore = -y / n where margin > 0
+                loss += margin
+                d_scores.append(-y / n)
+            else:
+                d_scores.append(0.0)
+        loss /= n
+        loss += ALPHA * sum(w * w for Wl in W for wj in Wl for w in wj) + ALPHA * sum(b * b for Bl in B for b in Bl)
+        t1 = now()
+
+        # Backward: d loss / d w = 2 alpha w from the penalty, plus the data term.
+        gW = [[[2.0 * ALPHA * w for w in wj] for wj in Wl] for Wl in W]
+        gB = [[2.0 * ALPHA * b for b in Bl] for Bl in B]
+        for per_layer, d_score in zip(acts, d_scores, strict=False):
+            if d_score == 0.0:
+                continue
+            delta = [d_score]  # d loss / d z of the current layer
+            for layer in range(last, -1, -1):
+                a_in = per_layer[layer]
+                gWl, gBl, Wl = gW[layer], gB[layer], W[layer]
+                for j, dj in enumerate(delta):
+                    if dj != 0.0:
+                        gBl[j] += dj
+                        gwj = gWl[j]
+                        for i, ai in enumerate(a_in):
+                            gwj[i] += dj * ai
+                if layer:
+                    # d z_i(prev) = sum_j delta_j w_ji, times relu'(z_i) = 1 if a_i > 0
+                    delta = [
+                        sum(dj * Wl[j][i] for j, dj in enumerate(delta)) if ai > 0.0 else 0.0
+                        for i, ai in enumerate(a_in)
+                    ]
+        lr = learning_rate(k)
+        for Wl, gWl, Bl, gBl in zip(W, gW, B, gB, strict=False):
+            for wj, gwj in zip(Wl, gWl, strict=False):
+                for i, g in enumerate(gwj):
+                    wj[i] -= lr * g
+            for j, g in enumerate(gBl):
+                Bl[j] -= lr * g
+        t2 = now()
+        return StepResult(loss, t1 - t0, t2 - t1, 0)
+
+    return step
+
+
+# --------------------------------------------------------------------------
+# chainrule
+# --------------------------------------------------------------------------
+class _LocalNeuron:
+    """Stand-in for ``nn.Neuron`` until it exists: ``dot(x, w) + b`` then ReLU."""
+
+    def __init__(self, w: list[float], b: float, nonlin: bool) -> None:
+        from autograd import Value
+
+        self.w = [Value(wi) for wi in w]
+        self.b = Value(b)
+        self.nonlin = nonlin
+
+    def __call__(self, x: list) -> object:
+        import autograd
+
+        act = autograd.dot(x, self.w) + self.b
+        return act.relu() if self.nonlin else act
+
+
+class _LocalLayer:
+    def __init__(self, neurons: list[_LocalNeuron]) -> None:
+        self.neurons = neurons
+
+    def __call__(self, x: list) -> object:
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+
+class _LocalMLP:
+    def __init__(self, weights: Weights) -> None:
+        last = len(weights) - 1
+        self.layers = [
+            _LocalLayer([_LocalNeuron(w, b, nonlin=i != last) for w, b in layer]) for i, layer in enumerate(weights)
+        ]
+
+    def __call__(self, x: list) -> object:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def parameters(self) -> list:
+        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
+
+
+def chainrule_mlp(weights: Weights) -> object:
+    """``nn.MLP`` (or the local stand-in) loaded with ``weights``."""
+    try:
+        from nn import MLP  # type: ignore[attr-defined]
+    except ImportError:
+        return _LocalMLP(weights)
+    model = MLP(SIZES[0], SIZES[1:])
+    load_weights(model, weights)
+    return model
+
+
+def load_weights(model: object, weights: Weights) -> None:
+    """Copy ``weights`` into a micrograd-shaped model (``layers``, ``neurons``, ``w``, ``b``)."""
+    layers = model.layers  # type: ignore[attr-defined]
+    assert [len(layer.neurons) for layer in layers] == [len(layer) for layer in weights], "layer sizes differ"
+    for layer, layer_weights in zip(layers, weights, strict=False):
+        for neuron, (w, b) in zip(layer.neurons, layer_weights, strict=False):
+            assert len(neuron.w) == len(w), "fan-in differs"
+            for p, value in zip(neuron.w, w, strict=False):
+                p.data = float(value)
+            neuron.b.data = float(b)
+
+
+def make_chainrule_nn(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """chainrule through the nn MLP (neurons on ``autograd.dot``), n-ary sums for the loss."""
+    import autograd
+
+    model = chainrule_mlp(weights)
+    params = model.parameters()  # type: ignore[attr-defined]
+    inv_n = 1.0 / len(X)
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        scores = [model(x) for x in X]  # type: ignore[operator]
+        data_loss = autograd.sum((1 - y * s).relu() for y, s in zip(Y, scores, strict=False)) * inv_n
+        reg_loss = ALPHA * autograd.sum(p * p for p in params)
+        loss = data_loss + reg_loss
+        t1 = now()
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        t2 = now()
+        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
+
+    return step
+
+
+def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """chainrule with binary operators only, written exactly like micrograd's demo."""
+    from autograd import Value
+
+    last = len(weights) - 1
+    model = [[([Value(w) for w in ws], Value(b)) for ws, b in layer] for layer in weights]
+    params = [p for layer in model for ws, b in layer for p in (*ws, b)]
+
+    def forward(x: list) -> Value:
+        for i, layer in enumerate(model):
+            acts = [sum((wi * xi for wi, xi in zip(ws, x, strict=False)), b) for ws, b in layer]
+            x = acts if i == last else [a.relu() for a in acts]
+        return x[0]
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        inputs = [[Value(v) for v in row] for row in X]
+        scores = [forward(x) for x in inputs]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores, strict=False)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in params)
+        loss = data_loss + reg_loss
+        t1 = now()
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        t2 = now()
+        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
+
+    return step
+
+
+# --------------------------------------------------------------------------
+# micrograd 0.1.0 and PyTorch
+# --------------------------------------------------------------------------
+def make_micrograd(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """micrograd's own MLP and demo loss, loaded with the shared weights."""
+    from micrograd.engine import Value
+    from micrograd.nn import MLP
+
+    model = MLP(SIZES[0], SIZES[1:])
+    load_weights(model, weights)
+    params = model.parameters()
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        inputs = [list(map(Value, row)) for row in X]
+        scores = list(map(model, inputs))
+        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores, strict=False)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in params)
+        loss = data_loss + reg_loss
+        t1 = now()
+        model.zero_grad()
+        loss.backward()
+        lr = learning_rate(k)
+        for p in params:
+            p.data -= lr * p.grad
+        t2 = now()
+        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
+
+    return step
+
+
+def make_torch(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """PyTorch with one 0-dim float64 tensor per scalar: the same scalar-by-scalar graph."""
+    import torch
+
+    def scalar(v: float) -> torch.Tensor:
+        return torch.tensor(v, dtype=torch.float64, requires_grad=True)
+
+    last = len(weights) - 1
+    model = [[([scalar(w) for w in ws], scalar(b)) for ws, b in layer] for layer in weights]
+    params = [p for layer in model for ws, b in layer for p in (*ws, b)]
+
+    def forward(x: list) -> torch.Tensor:
+        for i, layer in enumerate(model):
+            acts = [sum((wi * xi for wi, xi in zip(ws, x, strict=False)), b) for ws, b in layer]
+            x = acts if i == last else [a.relu() for a in acts]
+        return x[0]
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        scores = [forward(x) for x in X]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores, strict=False)]
+        data_loss = sum(losses) * (1.0 / len(losses))
+        reg_loss = ALPHA * sum(p * p for p in params)
+        loss = data_loss + reg_loss
+        t1 = now()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        lr = learning_rate(k)
+        with torch.no_grad():
+            for p in params:
+                p -= lr * p.grad
+        t2 = now()
+        return StepResult(loss.item(), t1 - t0, t2 - t1, 0)
+
+    return step
+
+
+PEERS: dict[str, Callable[[Weights, list[list[float]], list[float]], Stepper]] = {
+    "chainrule nn (dot)": make_chainrule_nn,
+    "chainrule binary ops": make_chainrule_binary,
+    "micrograd 0.1.0": make_micrograd,
+    "PyTorch 0-dim f64": make_torch,
+    "hand-written floor": make_handwritten,
+}

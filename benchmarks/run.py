@@ -1,0 +1,366 @@
+"""chainrule side by side with micrograd, PyTorch and hand-written backprop.
+
+    python benchmarks/run.py           # full run, a few minutes
+    python benchmarks/run.py --quick   # smoke test, well under a minute
+
+Everything runs in one process from the same initial weights. Before any
+clock starts, every engine's loss trajectory on the demo must match the
+hand-written one (and the graph workloads' gradients must match micrograd's);
+a mismatch aborts the run with exit status 1. Times are medians over repeated
+runs; engines take turns within each repeat so that drift hits all alike.
+See benchmarks/README.md for the method and the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import platform
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+try:
+    import autograd  # noqa: F401
+except ImportError:  # running from a checkout without installing it
+    sys.path.insert(1, str(HERE.parent))
+
+import graphs  # noqa: E402
+import peers  # noqa: E402
+
+FLOOR = "hand-written floor"
+MICROGRAD = "micrograd 0.1.0"
+NN = "chainrule nn (dot)"
+BINARY = "chainrule binary ops"
+RTOL = 1e-9  # trajectories must agree to this relative tolerance
+
+
+class TrajectoryMismatch(AssertionError):
+    """An engine computed different numbers from the reference: its timing means nothing."""
+
+
+@dataclass(frozen=True)
+class Config:
+    check_steps: int  # demo steps whose losses are compared
+    repeats: int  # repeats of every timing; the median is reported
+    steps_per_repeat: int  # timed demo steps per repeat (after one warm-up step)
+    chain_sizes: tuple[int, ...]
+    torch_chain_max: int  # PyTorch chains up to this size (it is slow per op)
+    micrograd_raised_max: int  # micrograd chains with a raised recursion limit up to this size
+    dag_nodes: int
+    memory_nodes: int
+
+
+FULL = Config(8, 7, 3, (1_000, 10_000, 100_000, 1_000_000), 100_000, 1_000_000, 200_000, 100_000)
+QUICK = Config(4, 3, 1, (1_000, 10_000), 10_000, 10_000, 20_000, 20_000)
+
+
+# --------------------------------------------------------------------------
+# Correctness first
+# --------------------------------------------------------------------------
+def check_trajectories(steps: int, names: Sequence[str] | None = None) -> dict[str, list[float]]:
+    """Run ``steps`` demo steps per engine; raise ``TrajectoryMismatch`` unless all match the floor."""
+    X, Y = peers.demo_data()
+    weights = peers.initial_weights()
+    names = list(names or peers.PEERS)
+    losses = {}
+    for name in names:
+        step = peers.PEERS[name](weights, X, Y)
+        losses[name] = [step(k).loss for k in range(steps)]
+    reference = peers.make_handwritten(weights, X, Y)
+    expected = [reference(k).loss for k in range(steps)]
+    for name, got in losses.items():
+        for k, (a, b) in enumerate(zip(got, expected, strict=False)):
+            if not abs(a - b) <= RTOL * abs(b):
+                raise TrajectoryMismatch(
+                    f"{name}: loss at step {k} is {a!r}, the hand-written reference gives {b!r} "
+                    f"(relative error {abs(a - b) / abs(b):.2e} > {RTOL:g}); its timings would be meaningless"
+                )
+    return losses
+
+
+def check_graph_gradients(chain_size: int = 500, dag_size: int = 2_000) -> None:
+    """chainrule's leaf gradients on the chain and the DAG equal micrograd's."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, 20 * dag_size))  # micrograd's topological sort recurses
+    try:
+        for build, plan in ((graphs.build_chain, chain_size), (graphs.build_dag, graphs.dag_plan(dag_size))):
+            results = []
+            for engine in (graphs.chainrule_engine(), graphs.micrograd_engine()):
+                root, leaves = build(engine, plan)
+                engine.backward(root)
+                results.append([engine.grad(leaf) for leaf in leaves])
+            for a, b in zip(*results, strict=False):
+                if not abs(a - b) <= 1e-9 * max(abs(b), 1e-300):
+                    raise TrajectoryMismatch(f"{build.__name__}: chainrule gradient {a!r} != micrograd's {b!r}")
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+# --------------------------------------------------------------------------
+# Timings
+# --------------------------------------------------------------------------
+@dataclass
+class StepTime:
+    forward: float  # seconds, median over repeats
+    backward: float
+    total: float
+
+
+def time_demo(cfg: Config) -> dict[str, StepTime]:
+    """Median per-step forward, backward and total time of every engine."""
+    X, Y = peers.demo_data()
+    weights = peers.initial_weights()
+    names = list(peers.PEERS)
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    for r in range(cfg.repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # rotate who goes first
+            gc.collect()
+            step = peers.PEERS[name](weights, X, Y)
+            step(0)  # warm-up: first-call costs, caches
+            results = [step(k) for k in range(1, 1 + cfg.steps_per_repeat)]
+            runs[name].append(
+                (statistics.fmean(s.forward for s in results), statistics.fmean(s.backward for s in results))
+            )
+            del step, results
+    gc.collect()
+    out = {}
+    for name, rs in runs.items():
+        fwd = statistics.median(f for f, _ in rs)
+        bwd = statistics.median(b for _, b in rs)
+        out[name] = StepTime(fwd, bwd, statistics.median(f + b for f, b in rs))
+    return out
+
+
+@dataclass
+class GraphTime:
+    build_ns: float | None = None
+    backward_ns: float | None = None
+    error: str = ""  # why the engine could not run this case
+
+    @property
+    def total_ns(self) -> float | None:
+        return None if self.build_ns is None or self.backward_ns is None else self.build_ns + self.backward_ns
+
+
+def _median_graph(results: list[graphs.GraphResult]) -> GraphTime:
+    return GraphTime(statistics.median(r.build_ns for r in results), statistics.median(r.backward_ns for r in results))
+
+
+def _repeats_for(cfg: Config, n: int) -> int:
+    return max(1, cfg.repeats if n <= 100_000 else cfg.repeats // 2)
+
+
+def time_chain(cfg: Config) -> dict[int, dict[str, GraphTime]]:
+    """Long chains: chainrule, PyTorch, micrograd (default and raised recursion limit)."""
+    out: dict[int, dict[str, GraphTime]] = {}
+    cr, mg = graphs.chainrule_engine(), graphs.micrograd_engine()
+    th = graphs.torch_engine()
+    for n in cfg.chain_sizes:
+        row: dict[str, GraphTime] = {}
+        reps = _repeats_for(cfg, n)
+        row["chainrule"] = _median_graph([graphs.time_graph(cr, graphs.build_chain, n, n) for _ in range(reps)])
+        if n <= cfg.torch_chain_max:
+            row[th.name] = _median_graph([graphs.time_graph(th, graphs.build_chain, n, n) for _ in range(min(reps, 3))])
+        else:
+            row[th.name] = GraphTime(error="not run (slow per op)")
+        if n <= 10_000:  # with Python's default limit; bigger chains fail the same way
+            try:
+                row[MICROGRAD] = _median_graph([graphs.time_graph(mg, graphs.build_chain, n, n) for _ in range(reps)])
+            except RecursionError:
+                row[MICROGRAD] = GraphTime(error=f"RecursionError (limit {sys.getrecursionlimit()})")
+                gc.collect()
+        else:
+            row[MICROGRAD] = GraphTime(error=f"RecursionError (limit {sys.getrecursionlimit()})")
+        if n <= cfg.micrograd_raised_max:
+            res = graphs.micrograd_subprocess("chain", n)
+            key = MICROGRAD + ", limit raised"
+            row[key] = GraphTime(error=res["error"]) if "error" in res else GraphTime(res["build_ns"], res["backward_ns"])
+        out[n] = row
+    return out
+
+
+def time_dag(cfg: Config) -> dict[str, GraphTime]:
+    """The random DAG: chainrule in process, micrograd in a subprocess (recursion limit raised)."""
+    plan = graphs.dag_plan(cfg.dag_nodes)
+    nodes = graphs.dag_nodes(cfg.dag_nodes)
+    cr = graphs.chainrule_engine()
+    reps = _repeats_for(cfg, cfg.dag_nodes)
+    out = {"chainrule": _median_graph([graphs.time_graph(cr, graphs.build_dag, plan, nodes) for _ in range(reps)])}
+    mg_runs = [graphs.micrograd_subprocess("dag", cfg.dag_nodes) for _ in range(max(1, reps // 2))]
+    errors = [r["error"] for r in mg_runs if "error" in r]
+    if errors:
+        out[MICROGRAD] = GraphTime(error=errors[0])
+    else:
+        out[MICROGRAD] = GraphTime(
+            statistics.median(r["build_ns"] for r in mg_runs), statistics.median(r["backward_ns"] for r in mg_runs)
+        )
+    return out
+
+
+def measure_memory(cfg: Config) -> dict[str, float]:
+    return {
+        "chainrule": graphs.bytes_per_node(graphs.chainrule_engine(), cfg.memory_nodes),
+        MICROGRAD: graphs.bytes_per_node(graphs.micrograd_engine(), cfg.memory_nodes),
+    }
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A GitHub-markdown table, columns padded for reading in a terminal."""
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=False)]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=False)) + " |"  # noqa: E731
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+
+
+def fmt_ns(x: float | None, error: str = "") -> str:
+    return error if x is None else f"{x:,.0f}"
+
+
+@dataclass
+class Target:
+    name: str
+    measured: str
+    ok: bool | None  # None: not measured in this mode
+
+    @property
+    def verdict(self) -> str:
+        return "SKIP" if self.ok is None else ("PASS" if self.ok else "FAIL")
+
+
+def evaluate(
+    cfg: Config,
+    demo: dict[str, StepTime],
+    chain: dict[int, dict[str, GraphTime]],
+    dag: dict[str, GraphTime],
+    memory: dict[str, float],
+) -> list[Target]:
+    mg, nn_, floor = demo[MICROGRAD].total, demo[NN].total, demo[FLOOR].total
+    targets = [
+        Target("nn path >= 30x faster than micrograd per demo step", f"{mg / nn_:.1f}x", mg / nn_ >= 30),
+        Target("nn path within 5x of the hand-written floor", f"{nn_ / floor:.1f}x", nn_ / floor <= 5),
+    ]
+    # Binary operators, per node: the random DAG (build and backward) and the demo written with them.
+    cr, m = dag["chainrule"], dag[MICROGRAD]
+    if m.build_ns is not None and cr.build_ns and cr.backward_ns:
+        f_ratio, b_ratio = m.build_ns / cr.build_ns, (m.backward_ns or 0.0) / cr.backward_ns
+        targets.append(
+            Target("binary ops >= 4x faster than micrograd per node, DAG (fwd, bwd)", f"{f_ratio:.1f}x, {b_ratio:.1f}x", min(f_ratio, b_ratio) >= 4)
+        )
+    else:
+        targets.append(Target("binary ops >= 4x faster than micrograd per node, DAG", m.error, None))
+    f_ratio = demo[MICROGRAD].forward / demo[BINARY].forward
+    b_ratio = demo[MICROGRAD].backward / demo[BINARY].backward
+    targets.append(
+        Target("binary ops >= 4x faster than micrograd, demo step (fwd, bwd)", f"{f_ratio:.1f}x, {b_ratio:.1f}x", min(f_ratio, b_ratio) >= 4)
+    )
+    third = memory[MICROGRAD] / 3
+    targets.append(
+        Target("bytes per node <= 1/3 of micrograd's", f"{memory['chainrule']:.0f} B vs {third:.0f} B", memory["chainrule"] <= third)
+    )
+    big = max(cfg.chain_sizes)
+    if big >= 1_000_000 and 100_000 in chain:
+        works = chain[big]["chainrule"].error == ""
+        targets.append(Target("1,000,000-node chain: forward and backward work", "yes" if works else "no", works))
+        ratio = (chain[big]["chainrule"].backward_ns or 0.0) / (chain[100_000]["chainrule"].backward_ns or 1.0)
+        targets.append(Target("backward ns/node at 1M within 2x of 100k", f"{ratio:.2f}x", ratio <= 2))
+    else:
+        targets.append(Target("1,000,000-node chain (full run only)", "-", None))
+        targets.append(Target("backward scaling 100k -> 1M (full run only)", "-", None))
+    return targets
+
+
+def report(cfg: Config, demo: dict[str, StepTime], chain: dict[int, dict[str, GraphTime]], dag: dict[str, GraphTime], memory: dict[str, float], targets: list[Target]) -> str:
+    mg, floor = demo[MICROGRAD].total, demo[FLOOR].total
+    out = [f"## Demo step (100 two-moons points, MLP 2-16-16-1, median of {cfg.repeats})\n"]
+    rows = [
+        [name, f"{t.forward * 1e3:.2f}", f"{t.backward * 1e3:.2f}", f"{t.total * 1e3:.2f}", f"{mg / t.total:.1f}x", f"{t.total / floor:.1f}x"]
+        for name, t in demo.items()
+    ]
+    out.append(table(["engine", "forward ms", "backward ms", "step ms", "speed-up vs micrograd", "time vs floor"], rows))
+
+    out.append("\n## Long chain: forward + backward, ns per node\n")
+    engines = list(next(iter(chain.values())))
+    rows = [[f"{n:,}", *(fmt_ns(chain[n][e].total_ns, chain[n][e].error) if e in chain[n] else "-" for e in engines)] for n in chain]
+    out.append(table(["nodes", *engines], rows))
+    rows = [[f"{n:,}", fmt_ns(chain[n]["chainrule"].build_ns), fmt_ns(chain[n]["chainrule"].backward_ns)] for n in chain]
+    out.append("\nchainrule alone (ns per node):\n")
+    out.append(table(["nodes", "forward", "backward"], rows))
+
+    out.append(f"\n## Random DAG of {graphs.dag_nodes(cfg.dag_nodes):,} binary-op nodes, ns per node\n")
+    cr = dag["chainrule"]
+    rows = []
+    for name, t in dag.items():
+        if t.error:
+            rows.append([name, t.error, "", ""])
+        else:
+            rows.append([name, fmt_ns(t.build_ns), fmt_ns(t.backward_ns), f"{(t.build_ns or 0) / (cr.build_ns or 1):.1f}x / {(t.backward_ns or 0) / (cr.backward_ns or 1):.1f}x"])
+    out.append(table(["engine", "build", "backward", "vs chainrule (build / backward)"], rows))
+    out.append("\nmicrograd's recursive sort needs a raised recursion limit here (a fresh process).")
+
+    out.append(f"\n## Bytes per graph node (tracemalloc, {cfg.memory_nodes:,} binary-op nodes)\n")
+    out.append(table(["engine", "bytes / node"], [[k, f"{v:.0f}"] for k, v in memory.items()]))
+
+    out.append("\n## Targets (SPEC, Performance)\n")
+    out.append(table(["target", "measured", "verdict"], [[t.name, t.measured, t.verdict] for t in targets]))
+    return "\n".join(out)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()} ({platform.python_implementation()})"
+
+
+def _stage(title: str, fn: Callable[[], object]) -> object:
+    print(f"... {title}", file=sys.stderr, flush=True)
+    return fn()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats: a smoke test")
+    args = parser.parse_args(argv)
+    cfg = QUICK if args.quick else FULL
+
+    # Import every engine up front, then freeze what the imports left on the
+    # heap so the cyclic GC does not rescan PyTorch's modules during timings.
+    import micrograd.engine  # noqa: F401
+    import torch  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+    print(f"chainrule benchmarks ({'quick' if args.quick else 'full'}) on {machine()}\n")
+    try:
+        _stage("checking loss trajectories", lambda: check_trajectories(cfg.check_steps))
+        _stage("checking chain and DAG gradients against micrograd", check_graph_gradients)
+    except TrajectoryMismatch as exc:
+        print(f"ABORT: {exc}", file=sys.stderr)
+        return 1
+    print(f"Loss trajectories: all {len(peers.PEERS)} engines agree with the hand-written backprop over "
+          f"{cfg.check_steps} SGD steps (relative tolerance {RTOL:g}); chain and DAG gradients agree with micrograd.\n")
+    demo = _stage("timing the demo step", lambda: time_demo(cfg))
+    chain = _stage("timing long chains", lambda: time_chain(cfg))
+    dag = _stage("timing the random DAG", lambda: time_dag(cfg))
+    memory = _stage("measuring bytes per node", lambda: measure_memory(cfg))
+    targets = evaluate(cfg, demo, chain, dag, memory)  # type: ignore[arg-type]
+    print(report(cfg, demo, chain, dag, memory, targets))  # type: ignore[arg-type]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
