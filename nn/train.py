@@ -21,6 +21,8 @@ from typing import Any
 
 from autograd import Value, no_grad
 
+from .module import Module
+
 __all__ = ["fit", "History", "LOSSES"]
 
 LOSSES = ("mse", "mae", "bce", "bce_logits", "ce", "hinge")
@@ -72,7 +74,7 @@ class History:
 
 
 def fit(
-    model: Callable[[Any], Any],
+    model: Module,
     X: Sequence[Sequence[float]],
     y: Sequence[Any],
     loss: str | Callable[[list[Any], list[Any]], Value],
@@ -121,7 +123,8 @@ def fit(
     if early_stopping is not None:
         _check_positive(early_stopping, "early_stopping")
     if loss == "hinge":
-        _check_labels(y, (-1, 1), "hinge loss needs targets -1 or +1; convert 0/1 labels with y = [2 * t - 1 for t in y]")
+        for targets in (y, validation[1] if validation is not None else ()):
+            _check_labels(targets, (-1, 1), "hinge loss needs targets -1 or +1; convert 0/1 labels with y = [2 * t - 1 for t in y]")
 
     rng = random_state if isinstance(random_state, random.Random) else random.Random(random_state)
     params = list(model.parameters())
@@ -140,7 +143,7 @@ def fit(
                 optimizer.zero_grad()
                 for batch in group:
                     outputs = [model(X[i]) for i in batch]  # forward
-                    batch_loss = loss_fn(outputs, [y[i] for i in batch])  # loss
+                    batch_loss = _check_loss(loss_fn(outputs, [y[i] for i in batch]), loss)  # loss
                     if not math.isfinite(batch_loss.data):
                         return _diverged(history, params, last_good, epoch, batch_loss.data, optimizer)
                     # each mini-batch's mean, weighted by its share of the group
@@ -160,8 +163,7 @@ def fit(
                 history.val_loss.append(val_loss)
                 _append_if(history.val_accuracy, val_acc)
                 monitored = val_loss
-            if hasattr(bar, "set_postfix"):
-                bar.set_postfix(_postfix(history))
+            bar.set_postfix(_postfix(history))
             if scheduler is not None:
                 scheduler.step()
 
@@ -177,8 +179,7 @@ def fit(
             _set_weights(params, best)
         return history
     finally:
-        if hasattr(bar, "close"):
-            bar.close()
+        bar.close()
 
 
 # --------------------------------------------------------------------------
@@ -203,7 +204,7 @@ def _evaluate(
     try:
         with no_grad():
             outputs = [model(x) for x in X]
-            value = _as_float(loss_fn(outputs, list(y)))
+            value = _check_loss(loss_fn(outputs, list(y)), loss).data
     finally:
         model.train()
     return value, _accuracy(outputs, list(y), loss)
@@ -259,6 +260,13 @@ def _resolve_loss(loss: str | Callable[..., Value]) -> Callable[..., Value]:
     if callable(loss):
         return loss
     raise TypeError(f"loss must be a name such as 'mse' or a function loss(outputs, targets), got {type(loss).__name__} {loss!r}")
+
+
+def _check_loss(value: Any, loss: str | Callable[..., Value]) -> Value:
+    if not isinstance(value, Value):
+        name = getattr(loss, "__name__", repr(loss))
+        raise TypeError(f"the loss function {name} must return one Value (the mean loss), got {type(value).__name__} {value!r}")
+    return value
 
 
 def _check_data(X: Any, y: Any, x_name: str, y_name: str) -> None:

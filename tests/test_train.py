@@ -337,6 +337,7 @@ def test_shuffling_is_reproducible_from_the_seed():
         ({"accumulation_steps": 1.5}, ValueError, "accumulation_steps"),
         ({"loss": "hinge"}, ValueError, r"hinge loss needs targets -1 or \+1.*2 \* t - 1.*got 0"),
         ({"validation": [[0.0, 0.0]]}, TypeError, "pair"),
+        ({"loss": lambda outputs, targets: 0.5}, TypeError, "must return one Value.*got float 0.5"),
     ],
 )
 def test_clear_errors(kwargs, error, message):
