@@ -39,8 +39,7 @@ __all__ = [
     "topological_order",
 ]
 
-Number = Union[int, float]
-Operand = Union["Value", int, float]
+Operand = Union["Value", int, float]  # noqa: UP007 - a runtime alias, valid on Python 3.10
 F = TypeVar("F", bound=Callable[..., Any])
 
 _inf = math.inf
