@@ -6,7 +6,7 @@ initialisers, optimisers, training, data sets and metrics.
 
 from autograd import Value
 
-from . import data, init, metrics, optim
+from . import data, init, metrics, optim, plot
 from .activations import (
     elu,
     get_activation,
@@ -22,6 +22,7 @@ from .activations import (
     step,
     tanh,
 )
+from .bridge import from_torch, to_torch
 from .data import (
     batches,
     load_iris,
@@ -51,6 +52,7 @@ from .metrics import accuracy, confusion_matrix, predict_classes
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
+from .train import History, fit
 
 __all__ = [
     "Value",
@@ -116,4 +118,10 @@ __all__ = [
     "accuracy",
     "predict_classes",
     "confusion_matrix",
+    # training, pictures and PyTorch
+    "fit",
+    "History",
+    "plot",
+    "to_torch",
+    "from_torch",
 ]

@@ -149,7 +149,7 @@ def plot_decision_boundary(
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
     ax.set_title(title or "Decision boundary")
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.8)
+    ax.legend(loc="best", fontsize="small", framealpha=0.8)
     return fig
 
 

@@ -288,10 +288,6 @@ def _check_labels(y: Sequence[Any], allowed: tuple[int, ...], message: str) -> N
         raise ValueError(f"{message} (got {bad[0]!r})")
 
 
-def _as_float(v: Any) -> float:
-    return v.data if isinstance(v, Value) else float(v)
-
-
 def _weights(params: list[Value]) -> list[float]:
     return [p.data for p in params]
 

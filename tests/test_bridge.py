@@ -12,7 +12,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import nn  # noqa: E402
-from nn.bridge import from_torch, to_torch  # noqa: E402
+from nn import from_torch, to_torch  # noqa: E402
 
 
 def _outputs(model, x) -> list[float]:
@@ -150,6 +150,8 @@ def test_importing_nn_needs_neither_torch_nor_matplotlib():
     code = (
         "import sys; sys.modules['torch'] = None; sys.modules['matplotlib'] = None\n"
         "import nn\n"
+        "assert callable(nn.to_torch) and callable(nn.from_torch) and callable(nn.fit)\n"
+        "assert callable(nn.plot.plot_decision_boundary)\n"
         "from nn import plot, bridge, train\n"
         "print('ok')"
     )

@@ -10,11 +10,11 @@ import pytest
 
 import nn
 from autograd import Value, is_grad_enabled
+from nn import History, fit
 from nn.data import make_moons, xor
 from nn.losses import binary_cross_entropy_with_logits, mse_loss
 from nn.metrics import accuracy
 from nn.optim import SGD, Adam, StepLR
-from nn.train import History, fit
 
 
 def _outputs(model, X):
