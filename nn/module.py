@@ -436,6 +436,10 @@ class MLP(Module):
         ]
 
     def __call__(self, x: Input) -> Value | list[Value]:
+        if isinstance(x, (Value, numbers.Real)):  # one input: model(0.5) means model([0.5])
+            x = [x]
+        # Plain-number inputs become Values once here, not once per first-layer neuron.
+        x = [v if type(v) is Value else Value(v, label=f"x{i}") for i, v in enumerate(x)]
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, Value):  # a one-neuron layer: the next layer wants a list

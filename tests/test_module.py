@@ -162,6 +162,15 @@ def test_mlp_activations_and_outputs():
 def test_inputs_may_be_values_or_numbers():
     model = nn.MLP(2, [3, 1], rng=0)
     assert model([Value(0.5), Value(-2.0)]).data == model([0.5, -2.0]).data
+    one = nn.MLP(1, [3, 1], rng=0)
+    assert one(0.5).data == one([0.5]).data == one([Value(0.5)]).data
+
+
+def test_plain_number_inputs_appear_as_labelled_leaves():
+    model = nn.MLP(2, [1], rng=0)
+    dot_node = model([0.5, -2.0]).parents[0]
+    inputs = dot_node.parents[:2]
+    assert [(v.label, v.data) for v in inputs] == [("x0", 0.5), ("x1", -2.0)]
 
 
 def test_wrong_input_size_is_explained():
