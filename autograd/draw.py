@@ -22,7 +22,7 @@ a graph a million nodes deep never hits Python's recursion limit.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -96,6 +96,11 @@ class Drawing(graphviz.Digraph):
         with _explain_missing_graphviz():
             return super().unflatten(*args, **kwargs)
 
+    def copy(self) -> Drawing:
+        new = super().copy()
+        new.value_count = self.value_count
+        return new
+
 
 # --------------------------------------------------------------------------
 # Module view: groups of Values drawn as one node
@@ -110,6 +115,28 @@ class Group(NamedTuple):
     title: str
     output: Value
     inner: Sequence[Value]
+
+    @classmethod
+    def from_inputs(cls, title: str, output: Value, inputs: Iterable[object]) -> Group:
+        """The group of every Value computed on the way from ``inputs`` to ``output``.
+
+        Walks back from ``output`` and stops at the ``inputs`` (plain numbers
+        among them are skipped): for a neuron ``a = tanh(dot(x, w) + b)``,
+        ``Group.from_inputs("neuron", a, x)`` hides ``w``, ``b`` and the
+        ``dot`` and ``+`` nodes. Leaves that are not inputs (the parameters)
+        are hidden too, so ``inputs`` must hold every Value the group reads.
+        """
+        stop = {v for v in inputs if isinstance(v, Value)}
+        inner: list[Value] = []
+        seen = {output}
+        stack = [output]
+        while stack:
+            for parent in stack.pop().parents:
+                if parent not in seen and parent not in stop:
+                    seen.add(parent)
+                    inner.append(parent)
+                    stack.append(parent)
+        return cls(title, output, tuple(inner))
 
 
 GroupLike = Group | tuple[str, Value, Iterable[Value]]
@@ -267,32 +294,7 @@ def draw_dot(
     def value_attrs(v: Value) -> dict[str, str]:
         return _color_attrs(v.grad) if color_grad else {}
 
-    # What to mark in red.
-    marked_node: str | None = None
-    marked_edge: tuple[str, str, int] | None = None  # (from, to, which parent)
-    marked_out: str | None = None  # the edge op -> node of a marked step
-    step_label = ""
-    if isinstance(highlight, Step):
-        node, parent = highlight.node, highlight.parent
-        if node not in index or parent not in index:
-            raise ValueError("highlight: this Step is not part of the graph of root")
-        marked_node = node_id(parent)
-        k = _parent_position(node, highlight)
-        if node in group_of:
-            marked_edge = (node_id(parent), node_id(node), -1)
-        else:  # edges from a group node are drawn once, not once per hidden input
-            marked_edge = (node_id(parent), f"v{index[node]}op", -1 if parent in group_of else k)
-            marked_out = f"v{index[node]}"
-        step_label = f"+= {_num(highlight.contribution)}"
-    elif isinstance(highlight, Value):
-        if highlight not in index:
-            raise ValueError("highlight: this Value is not part of the graph of root")
-        marked_node = node_id(highlight)
-    elif highlight is not None:
-        raise TypeError(
-            f"highlight takes a Step from backward_steps() or a Value, got {type(highlight).__name__}"
-        )
-
+    marks = _marks(highlight, index, node_id, group_of)
     red = {"color": "red", "penwidth": "2.5"}
     dot = Drawing(
         graph_attr={"rankdir": rankdir},
@@ -305,13 +307,13 @@ def draw_dot(
         dot.attr(label=graphviz.nohtml(text), labelloc="t", fontname="Helvetica")
 
     def edge(tail: str, head: str, k: int) -> None:
-        if marked_edge is not None and marked_edge == (tail, head, k):
-            dot.edge(tail, head, label=step_label, fontcolor="red", fontname="Helvetica", **red)
+        if marks.edge == (tail, head, k):
+            dot.edge(tail, head, label=marks.text, fontcolor="red", fontname="Helvetica", **red)
         else:
             dot.edge(tail, head)
 
     def mark(attrs: dict[str, str], name: str) -> dict[str, str]:
-        return {**attrs, **red} if name == marked_node else attrs
+        return {**attrs, **red} if name == marks.node else attrs
 
     drawn_groups: set[str] = set()
     group_edges: set[tuple[str, str]] = set()
@@ -355,7 +357,7 @@ def draw_dot(
                 height="0.3",
                 margin="0.04,0.02",
             )
-            if marked_out == vid:
+            if marks.output == vid:
                 dot.edge(op, vid, **red)
             else:
                 dot.edge(op, vid)
@@ -373,6 +375,43 @@ def draw_dot(
             legend.attr(rank="sink")
             legend.node("legend", _legend_label(), shape="plaintext", fontsize="10")
     return dot
+
+
+class _Marks(NamedTuple):
+    """What ``highlight=`` marks in red, by drawn node id."""
+
+    node: str | None = None  # the node receiving the gradient, or the node asked for
+    edge: tuple[str, str, int] | None = None  # (tail, head, which parent) of the step's edge
+    output: str | None = None  # the step's node: its edge operation -> node is marked too
+    text: str = ""  # written on the step's edge
+
+
+def _marks(
+    highlight: Step | Value | None,
+    index: dict[Value, int],
+    node_id: Callable[[Value], str],
+    group_of: dict[Value, int],
+) -> _Marks:
+    if highlight is None:
+        return _Marks()
+    if isinstance(highlight, Value):
+        if highlight not in index:
+            raise ValueError("highlight: this Value is not part of the graph of root")
+        return _Marks(node=node_id(highlight))
+    if not isinstance(highlight, Step):
+        raise TypeError(
+            f"highlight takes a Step from backward_steps() or a Value, got {type(highlight).__name__}"
+        )
+    node, parent = highlight.node, highlight.parent
+    if node not in index or parent not in index:
+        raise ValueError("highlight: this Step is not part of the graph of root")
+    text = f"+= {_num(highlight.contribution)}"
+    if node in group_of:  # the step happens inside a group: mark the group's input edge
+        return _Marks(node=node_id(parent), edge=(node_id(parent), node_id(node), -1), text=text)
+    # an edge from a group node is drawn once, however many hidden Values it stands for
+    k = -1 if parent in group_of else _parent_position(node, highlight)
+    vid = node_id(node)
+    return _Marks(node=node_id(parent), edge=(node_id(parent), f"{vid}op", k), output=vid, text=text)
 
 
 def _parent_position(node: Value, step: Step) -> int:

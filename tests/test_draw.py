@@ -151,8 +151,10 @@ def test_tanh_neuron_nodes_labels_and_numbers():
     assert sorted(d.records().values()) == sorted(NEURON_RECORDS.values())
     ops = {i: lab for i, lab in d.labels.items() if i not in d.records()}
     assert sorted(ops.values()) == ["*", "+", "tanh"]
-    assert 'rankdir=LR' in g.source
+    assert "rankdir=LR" in g.source
     assert g.value_count == 6
+    copy = g.copy()
+    assert isinstance(copy, Drawing) and copy.value_count == 6 and copy.source == g.source
 
 
 def test_tanh_neuron_edges_go_input_op_output():
@@ -394,8 +396,9 @@ def test_groups_draw_each_neuron_as_one_node():
         ["-", "**2", d.labels["g0"], d.labels["g1"]]
     )
     # inputs -> group -> group -> the operation using its output
-    x1, x2 = d.id_of(f"{{ x1 | data 1 | grad {t['x1'].grad:.4g} }}"), d.id_of(
-        f"{{ x2 | data -2 | grad {t['x2'].grad:.4g} }}"
+    x1, x2 = (
+        d.id_of(f"{{ x1 | data 1 | grad {t['x1'].grad:.4g} }}"),
+        d.id_of(f"{{ x2 | data -2 | grad {t['x2'].grad:.4g} }}"),
     )
     minus = d.id_of("-")
     into_groups = sorted((t_, h) for t_, h, _ in d.edges if h.startswith("g") or t_.startswith("g"))
@@ -432,6 +435,18 @@ def test_a_group_used_twice_by_one_operation_has_one_edge():
     sq.backward()
     d = Dot(draw_dot(sq, groups=[group]))
     assert [(t, h) for t, h, _ in d.edges if t == "g0"] == [("g0", "v6op")]
+
+
+def test_group_from_inputs_hides_what_lies_between_inputs_and_output():
+    t = two_neurons()
+    g1, g2 = t["g1"], t["g2"]
+    found1 = Group.from_inputs("neuron 1", t["a1"], [t["x1"], t["x2"], 3.0])
+    assert found1.title == "neuron 1" and found1.output is t["a1"]
+    assert set(found1.inner) == set(g1.inner) and len(found1.inner) == len(g1.inner)
+    found2 = Group.from_inputs("neuron 2", t["a2"], [t["a1"]])
+    assert set(found2.inner) == set(g2.inner)
+    by_hand = draw_dot(t["loss"], groups=[g1, g2]).source
+    assert draw_dot(t["loss"], groups=[found1, found2]).source == by_hand
 
 
 def test_group_errors():
@@ -586,7 +601,9 @@ def test_highlight_errors():
     v = tanh_neuron()
     with pytest.raises(ValueError, match="not part of the graph"):
         draw_dot(v["n"], highlight=v["o"])
-    with pytest.raises(TypeError, match="highlight takes a Step from backward_steps\\(\\) or a Value, got str"):
+    with pytest.raises(
+        TypeError, match="highlight takes a Step from backward_steps\\(\\) or a Value, got str"
+    ):
         draw_dot(v["o"], highlight="x")
 
 
