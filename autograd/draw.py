@@ -106,10 +106,22 @@ class Drawing(graphviz.Digraph):
 # Module view: groups of Values drawn as one node
 # --------------------------------------------------------------------------
 class Group(NamedTuple):
-    """Values drawn as one node, e.g. a neuron: ``Group("neuron 1", out, [*w, b, z])``.
+    """Values drawn as one node by ``draw_dot(root, groups=[...])``: the module view.
 
-    ``title`` is the node's text, ``output`` the Value whose data and grad the
-    node shows, ``inner`` the Values it hides (the output is always hidden too).
+    * ``title``: the node's text (e.g. ``"layer 1, neuron 3"``; ``\\n`` breaks lines).
+    * ``output``: the Value the group computes; the node shows its data and grad.
+    * ``inner``: the Values the node hides besides ``output``, e.g. a
+      neuron's weights, bias and its ``dot`` and ``+`` nodes.
+
+    Edges: every parent of a hidden Value that is not hidden in the same group
+    (the group's inputs) gets one edge into the group node; whatever uses a
+    hidden Value (normally the group's output) gets an edge from the group
+    node. A Value belongs to at most one group; ``max_nodes`` counts a group
+    as one node. A plain ``(title, output, inner)`` tuple works too, and
+    ``Group.from_inputs`` finds ``inner`` for you::
+
+        a = (autograd.dot(x, w) + b).tanh()           # a neuron
+        draw_dot(loss, groups=[Group.from_inputs("neuron", a, x)])
     """
 
     title: str

@@ -660,6 +660,12 @@ def test_backward_frames_of_unlabelled_nodes_name_them():
     assert "step 1 of 2: (leaf 2).grad += d(* node)/d(leaf 2) * (* node).grad = 3 * 1 = 3" in frames[0].source
 
 
+def test_backward_frames_of_a_leaf_is_empty():
+    leaf = Value(2.0, label="leaf")
+    assert backward_frames(leaf, fmt=None) == []
+    assert leaf.grad == 1.0
+
+
 @needs_dot
 def test_backward_frames_as_svg_and_png():
     v = tanh_neuron()
