@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -238,17 +239,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     optimizer = optimizer_class(model.parameters(), lr=args.lr)
     print(f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test points)")
     started = time.perf_counter()
-    history = nn.fit(
-        model,
-        X_train,
-        y_train,
-        loss=loss,
-        optimizer=optimizer,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        progress=not args.quiet,
-        random_state=args.seed,
-    )
+    with warnings.catch_warnings():  # divergence is reported below, in one line
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = nn.fit(
+            model,
+            X_train,
+            y_train,
+            loss=loss,
+            optimizer=optimizer,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            progress=not args.quiet,
+            random_state=args.seed,
+        )
     seconds = time.perf_counter() - started
     if history.stopped == "diverged":
         raise UsageError(f"training diverged (the loss became nan or inf); try a smaller --lr than {args.lr}")

@@ -49,6 +49,7 @@ from .losses import (
     mse_loss,
 )
 from .metrics import accuracy, confusion_matrix, predict_classes
+from .draw import draw_model
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
@@ -124,4 +125,5 @@ __all__ = [
     "plot",
     "to_torch",
     "from_torch",
+    "draw_model",
 ]

@@ -172,7 +172,7 @@ def test_train_xor_reaches_full_accuracy_and_saves(tmp_path):
 
 
 def test_train_iris_with_cross_entropy(tmp_path):
-    result = run("train", "--data", "iris", "--hidden", "8", "--epochs", "60", "--quiet", cwd=tmp_path)
+    result = run("train", "--data", "iris", "--hidden", "8", "--quiet", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     accuracy = float(re.search(r"test accuracy ([\d.]+)", result.stdout).group(1))
     assert accuracy >= 0.9
