@@ -35,7 +35,7 @@ class StepResult(NamedTuple):
 
 
 Stepper = Callable[[int], StepResult]
-now = time.perf_counter
+now = time.perf_counter  # run.py may switch this to time.process_time
 
 
 def learning_rate(k: int) -> float:

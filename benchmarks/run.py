@@ -18,6 +18,7 @@ import gc
 import platform
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,7 @@ class Config:
 
 
 FULL = Config(8, 7, 3, (1_000, 10_000, 100_000, 1_000_000), 100_000, 1_000_000, 200_000, 100_000)
-QUICK = Config(4, 3, 1, (1_000, 10_000), 10_000, 10_000, 20_000, 20_000)
+QUICK = Config(3, 3, 1, (1_000, 10_000), 1_000, 10_000, 20_000, 20_000)
 
 
 # --------------------------------------------------------------------------
@@ -333,18 +334,28 @@ def _stage(title: str, fn: Callable[[], object]) -> object:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats: a smoke test")
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="cpu: this process's CPU time (steady on a busy machine; the default); wall: elapsed time",
+    )
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
+    peers.now = graphs.now = time.process_time if args.clock == "cpu" else time.perf_counter
+    graphs.CLOCK = args.clock  # passed on to the micrograd subprocesses
 
     # Import every engine up front, then freeze what the imports left on the
     # heap so the cyclic GC does not rescan PyTorch's modules during timings.
     import micrograd.engine  # noqa: F401
-    import torch  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)  # scalars: no parallelism to gain, and the CPU clock stays per-thread honest
 
     gc.collect()
     gc.freeze()
 
-    print(f"chainrule benchmarks ({'quick' if args.quick else 'full'}) on {machine()}\n")
+    print(f"chainrule benchmarks ({'quick' if args.quick else 'full'}, {args.clock} clock) on {machine()}\n")
     try:
         _stage("checking loss trajectories", lambda: check_trajectories(cfg.check_steps))
         _stage("checking chain and DAG gradients against micrograd", check_graph_gradients)

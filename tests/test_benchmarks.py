@@ -1,0 +1,79 @@
+"""The benchmark computes the right numbers (correctness only: no timings are asserted).
+
+A benchmark of wrong answers is worthless, so before timing anything
+``benchmarks/run.py`` checks that every engine follows the hand-written
+backprop's loss trajectory and that chainrule's graph gradients equal
+micrograd's. These tests run those same checks, as ``--quick`` does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("micrograd")
+pytest.importorskip("torch")
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str):
+    """Import a module from benchmarks/ (a folder of scripts, not a package)."""
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+run = _load("run")
+peers = run.peers
+graphs = run.graphs
+
+
+def test_every_engine_follows_the_hand_written_loss_trajectory():
+    losses = run.check_trajectories(run.QUICK.check_steps)
+    assert set(losses) == set(peers.PEERS)
+    reference = losses[run.FLOOR]
+    assert len(reference) == run.QUICK.check_steps
+    assert len(set(reference)) == len(reference)  # the weights really change from step to step
+    for name, got in losses.items():
+        assert got == pytest.approx(reference, rel=1e-9), name
+
+
+def test_a_wrong_engine_aborts_the_run(monkeypatch):
+    def off_by_a_little(weights, X, Y):
+        step = peers.make_handwritten(weights, X, Y)
+        return lambda k: step(k)._replace(loss=step(k).loss * (1 + 1e-6)) if k else step(k)
+
+    monkeypatch.setitem(peers.PEERS, "broken", off_by_a_little)
+    with pytest.raises(run.TrajectoryMismatch, match="broken: loss at step 1"):
+        run.check_trajectories(3, names=["broken"])
+
+
+def test_all_peers_start_from_the_same_weights():
+    weights = peers.initial_weights()
+    model = peers.chainrule_mlp(weights)
+    assert [len(layer.neurons) for layer in model.layers] == [16, 16, 1]
+    assert [n.w[0].data for n in model.layers[1].neurons] == [w[0] for w, _ in weights[1]]
+    assert sum(len(w) + 1 for layer in weights for w, _ in layer) == len(model.parameters()) == 337
+
+
+def test_demo_data_is_two_seeded_moons():
+    X, Y = peers.demo_data()
+    assert len(X) == len(Y) == 100
+    assert sorted(set(Y)) == [-1.0, 1.0] and Y.count(1.0) == 50
+    assert peers.demo_data() == (X, Y)  # same points every run
+
+
+def test_chain_and_dag_gradients_match_micrograd():
+    run.check_graph_gradients(chain_size=300, dag_size=1_000)
+
+
+def test_bytes_per_node_is_measured():
+    assert 50 < graphs.bytes_per_node(graphs.chainrule_engine(), 2_000) < 1_000
