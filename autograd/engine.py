@@ -366,9 +366,8 @@ class Value:
     def elu(self, alpha: float = 1.0) -> Value:
         """a if a > 0 else alpha * (e^a - 1).   d/da = 1 if a > 0 else alpha * e^a."""
         a = self.data
-        if a <= 0.0:
-            e = math.exp(a)
-            return _result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
+        if a <= 0.0:  # expm1(a) = e^a - 1, exact even for tiny a
+            return _result(alpha * math.expm1(a), "elu", (self,), (alpha * math.exp(a),))
         return _result(a, "elu", (self,), _ONE)
 
     def softplus(self) -> Value:
@@ -545,15 +544,18 @@ def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
     xs, ws = tuple(xs), tuple(ws)
     if len(xs) != len(ws):
         raise ValueError(f"dot() needs two sequences of the same length, got {len(xs)} and {len(ws)}")
-    x_data = [x.data if type(x) is Value else _data_of(x) for x in xs]
-    w_data = [w.data if type(w) is Value else _data_of(w) for w in ws]
-    total = builtins.sum(map(mul, x_data, w_data))
     parents = xs + ws
-    local_grads = (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
-    if not all(type(p) is Value for p in parents):  # drop the plain numbers
-        edges = [(p, g) for p, g in zip(parents, local_grads) if isinstance(p, Value)]
+    if list(map(type, parents)).count(Value) == len(parents):  # the usual case: all Values
+        x_data = [x.data for x in xs]
+        w_data = [w.data for w in ws]
+        local_grads = (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
+    else:  # plain numbers take part in the sum but are not parents
+        x_data = [_data_of(x) for x in xs]
+        w_data = [_data_of(w) for w in ws]
+        edges = [(p, g) for p, g in zip(parents, (*w_data, *x_data)) if isinstance(p, Value)]
         parents = tuple(p for p, _ in edges)
         local_grads = tuple(g for _, g in edges)
+    total = builtins.sum(map(mul, x_data, w_data))
     return _result(total, "dot", parents, local_grads)
 
 
@@ -590,13 +592,14 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                if parent.parents:
-                    stack.append((parent, iter(parent.parents)))
-                    break
-                if leaves:
+            if not parent.parents:  # a leaf: nothing to visit behind it
+                if leaves and parent not in visited:
+                    visited.add(parent)
                     order.append(parent)
+            elif parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break
         else:  # every parent is placed: so is this node
             stack.pop()
             order.append(node)
