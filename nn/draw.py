@@ -20,7 +20,8 @@ def draw_model(model: MLP | Layer | Neuron, x: Sequence[float | Value], backward
     and gradient; its weights, bias and inner operations are summarised in
     the node's title. With ``backward=True`` (the default) the output's
     gradients are computed first, so the picture shows how much each neuron
-    affects the output. Keyword arguments go to ``autograd.draw_dot``
+    affects the output; the parameters' own ``grad`` values are left as they
+    were. Keyword arguments go to ``autograd.draw_dot``
     (``color_grad=True`` colours neurons by |grad|).
 
     >>> draw_model(nn.MLP(2, [3, 1], rng=0), [0.5, -1.0])   # doctest: +SKIP
@@ -54,9 +55,18 @@ def draw_model(model: MLP | Layer | Neuron, x: Sequence[float | Value], backward
     else:
         root = autograd.sum(inputs)
         root.label = "sum of outputs"
-    if backward:
-        for p in model.parameters():
-            p.grad = 0.0
-        root.backward()
     draw_kwargs.setdefault("title", repr(model))
-    return draw_dot(root, groups=groups, **draw_kwargs)
+    if not backward:
+        return draw_dot(root, groups=groups, **draw_kwargs)
+    # Show d(output)/d(everything), then put the parameters' gradients back, so
+    # drawing between loss.backward() and optimizer.step() changes nothing.
+    params = model.parameters()
+    saved = [p.grad for p in params]
+    for p in params:
+        p.grad = 0.0
+    try:
+        root.backward()
+        return draw_dot(root, groups=groups, **draw_kwargs)
+    finally:
+        for p, grad in zip(params, saved):
+            p.grad = grad

@@ -39,3 +39,12 @@ def test_draw_model_checks_its_input():
         nn.draw_model(nn.MLP(2, [1], rng=0), [1.0])
     with pytest.raises(TypeError, match="got str"):
         nn.draw_model("model", [1.0])
+
+
+def test_drawing_leaves_the_training_gradients_alone():
+    model = nn.MLP(2, [3, 1], rng=2)
+    loss = (model([0.3, 0.7]) - 1.0) ** 2
+    loss.backward()
+    before = [p.grad for p in model.parameters()]
+    nn.draw_model(model, [1.0, -1.0])
+    assert [p.grad for p in model.parameters()] == before
