@@ -410,6 +410,8 @@ class Value:
             # The chain rule, once per edge, from the output back to the inputs.
             for node in reversed(order):
                 upstream = node.grad
+                if upstream == 0.0 and all(map(_isfinite, node.local_grads)):
+                    continue  # every contribution would be 0 * (a finite number) = 0
                 for parent, local_grad in zip(node.parents, node.local_grads):
                     parent.grad += local_grad * upstream
 
