@@ -44,8 +44,9 @@ class History:
     epoch, ``val_loss`` and ``val_accuracy`` on the validation set (empty
     without one), ``lr`` is the learning rate used in each epoch. ``stopped``
     says why training ended early: ``None`` (it ran every epoch),
-    ``"early_stopping"`` or ``"diverged"``. ``best_epoch`` is the index of the
-    epoch whose weights the model holds after early stopping.
+    ``"early_stopping"`` or ``"diverged"``. ``best_epoch`` is the index (counting
+    from 0, as the lists do) of the epoch whose weights the model holds after
+    early stopping: ``history.val_loss[history.best_epoch]`` is its loss.
     """
 
     loss: list[float] = field(default_factory=list)
@@ -68,7 +69,7 @@ class History:
             if values:
                 parts.append(f"{name}={values[0]:.4g} -> {values[-1]:.4g}")
         if self.best_epoch is not None:
-            parts.append(f"best_epoch={self.best_epoch}")
+            parts.append(f"best_epoch={self.best_epoch} (epoch {self.best_epoch + 1})")
         parts.append(f"stopped={self.stopped!r}")
         return f"History({', '.join(parts)})"
 
