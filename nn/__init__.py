@@ -53,6 +53,7 @@ from .draw import draw_model
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
+from .playground import Playground, playground
 from .train import History, fit
 
 __all__ = [

@@ -25,10 +25,12 @@ the weights (not the biases).
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import random
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
@@ -40,7 +42,7 @@ from .losses import binary_cross_entropy_with_logits, l1_penalty, l2_penalty
 from .module import MLP, Neuron
 from .optim import SGD, Adam
 
-__all__ = ["Playground", "Settings", "DATASETS", "ACTIVATIONS", "OPTIMIZERS", "REGULARIZATIONS"]
+__all__ = ["Playground", "PlaygroundApp", "Settings", "playground", "DATASETS", "ACTIVATIONS", "OPTIMIZERS", "REGULARIZATIONS"]
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
@@ -468,3 +470,287 @@ def _extent(X: Sequence[Sequence[float]], margin: float = 0.15) -> tuple[float, 
         pad = (hi - lo) * margin or 1.0
         out += [lo - pad, hi + pad]
     return out[0], out[1], out[2], out[3]
+
+
+# ----------------------------------------------------------------------
+# The widgets (ipywidgets and matplotlib are imported only here)
+# ----------------------------------------------------------------------
+LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+REGULARIZATION_RATES = (0.0, 1e-4, 3e-4, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_SIZES = (("all", 0), ("1", 1), ("5", 5), ("10", 10), ("20", 20), ("50", 50))
+_RED, _BLUE = "#d7301f", "#2b6cb0"
+
+
+def _png(fig: Any) -> bytes:
+    """A matplotlib ``Figure`` as PNG bytes (no pyplot, so safe from a background thread)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def boundary_png(pg: Playground, resolution: int = 40) -> bytes:
+    """The decision boundary (P(class 1) as a heatmap) with train (circles) and test (squares) points."""
+    fig = _figure(4.0, 3.6)
+    ax = fig.add_subplot()
+    ax.imshow(pg.boundary_grid(resolution), origin="lower", extent=pg.extent, aspect="auto",
+              cmap="RdBu", vmin=0.0, vmax=1.0, alpha=0.75, interpolation="bilinear")
+    for X, y, marker, name in ((pg.X_train, pg.y_train, "o", "train"), (pg.X_test, pg.y_test, "s", "test")):
+        colours = [_BLUE if t == 1 else _RED for t in y]
+        ax.scatter([x[0] for x in X], [x[1] for x in X], c=colours, marker=marker, s=18,
+                   edgecolors="white" if name == "train" else "black", linewidths=0.6, label=name)
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_title(f"epoch {pg.epoch}: train acc {pg.accuracy(pg.X_train, pg.y_train):.0%}, "
+                 f"test acc {pg.accuracy(pg.X_test, pg.y_test):.0%}", fontsize=9)
+    ax.set_xlabel("x1", fontsize=8)
+    ax.set_ylabel("x2", fontsize=8)
+    return _png(fig)
+
+
+def loss_png(pg: Playground) -> bytes:
+    """Train and test loss per epoch."""
+    fig = _figure(4.0, 2.4)
+    ax = fig.add_subplot()
+    epochs = list(range(len(pg.train_loss)))
+    ax.plot(epochs, pg.train_loss, color="#333333", label=f"train {pg.train_loss[-1]:.3f}")
+    ax.plot(epochs, pg.test_loss, color="#f08c00", label=f"test {pg.test_loss[-1]:.3f}")
+    ax.set_xlabel("epoch", fontsize=8)
+    ax.set_ylabel("loss", fontsize=8)
+    ax.set_ylim(bottom=0.0)
+    ax.legend(fontsize=7)
+    ax.set_title("Loss" + (" (diverged: lower the learning rate and reset)" if pg.diverged else ""), fontsize=9)
+    return _png(fig)
+
+
+def neurons_png(pg: Playground, resolution: int = 20) -> bytes:
+    """One small heatmap per hidden neuron over the input plane, one row per layer."""
+    grids = pg.neuron_grids(resolution)
+    rows, cols = max(1, len(grids)), max([len(layer) for layer in grids] or [1])
+    fig = _figure(0.9 * cols + 0.5, 0.9 * rows + 0.4)
+    if not grids:
+        fig.text(0.5, 0.5, "no hidden layer", ha="center", va="center")
+        return _png(fig)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for li, layer in enumerate(grids):
+        for k in range(cols):
+            ax = axes[li][k]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if k >= len(layer):
+                ax.axis("off")
+                continue
+            top = max(abs(v) for row in layer[k] for v in row) or 1.0
+            ax.imshow(layer[k], origin="lower", cmap="RdBu", vmin=-top, vmax=top, interpolation="bilinear")
+            ax.set_title(f"h{li + 1}.{k + 1}", fontsize=7, pad=1)
+    fig.suptitle("Hidden neurons", fontsize=8)
+    return _png(fig)
+
+
+class PlaygroundApp:
+    """The widgets around a ``Playground``: controls, buttons and live views.
+
+    ``widget`` is the ``ipywidgets.VBox`` to display. ``controls`` maps each
+    setting's name to its widget; ``reset_button``, ``play_button``,
+    ``step_button`` and ``backward_button`` can be pressed from code with
+    ``.click()``. The views are ``boundary``, ``losses`` and ``neurons``
+    (``ipywidgets.Image`` holding PNGs) and ``graph`` (an ``HTML`` widget
+    holding the SVG of one neuron's graph). Playing trains in a background
+    thread and redraws between epochs, so the notebook stays responsive.
+    """
+
+    def __init__(self, pg: Playground, redraw_every: float = 0.3) -> None:
+        try:
+            import ipywidgets as widgets
+        except ImportError:
+            raise ImportError(
+                "nn.playground() needs ipywidgets: pip install ipywidgets "
+                "(or pip install 'chainrule[notebooks]'); nn.Playground works without it"
+            ) from None
+        self.pg = pg
+        self.redraw_every = redraw_every
+        self._last_draw = 0.0
+        s = pg.settings
+        style = {"description_width": "110px"}
+        wide = widgets.Layout(width="290px")
+
+        def slider(options: Sequence[Any], value: Any, description: str) -> Any:
+            return widgets.SelectionSlider(options=[(f"{v:g}", v) for v in options], value=value,
+                                           description=description, style=style, layout=wide)
+
+        self.controls: dict[str, Any] = {
+            "dataset": widgets.Dropdown(options=DATASETS, value=s.dataset, description="data set", style=style, layout=wide),
+            "noise": widgets.FloatSlider(value=s.noise, min=0.0, max=0.5, step=0.05, description="noise", style=style, layout=wide),
+            "train_ratio": widgets.FloatSlider(value=s.train_ratio, min=0.1, max=0.9, step=0.1, description="train share",
+                                               style=style, layout=wide),
+            "hidden": widgets.Text(value=", ".join(map(str, s.hidden)), description="hidden layers",
+                                   placeholder="e.g. 4, 4", continuous_update=False, style=style, layout=wide),
+            "activation": widgets.Dropdown(options=ACTIVATIONS, value=s.activation, description="activation", style=style, layout=wide),
+            "learning_rate": slider(LEARNING_RATES, _nearest(LEARNING_RATES, s.learning_rate), "learning rate"),
+            "optimizer": widgets.Dropdown(options=OPTIMIZERS, value=s.optimizer, description="optimiser", style=style, layout=wide),
+            "regularization": widgets.Dropdown(options=REGULARIZATIONS, value=s.regularization, description="regularisation",
+                                               style=style, layout=wide),
+            "regularization_rate": slider(REGULARIZATION_RATES, _nearest(REGULARIZATION_RATES, s.regularization_rate), "reg. rate"),
+            "batch_size": widgets.Dropdown(options=BATCH_SIZES, value=_batch_value(s.batch_size), description="batch size",
+                                           style=style, layout=wide),
+            "seed": widgets.BoundedIntText(value=s.seed, min=0, max=10**6, description="seed", style=style, layout=wide),
+        }
+        for name, control in self.controls.items():
+            control.observe(lambda change, name=name: self._on_setting(name, change["new"]), names="value")
+        self.neuron_choice = widgets.Dropdown(description="graph of", style=style, layout=wide)
+        self.neuron_choice.observe(self._on_neuron, names="value")
+
+        self.reset_button = widgets.Button(description="reset", icon="refresh", layout=widgets.Layout(width="90px"))
+        self.play_button = widgets.Button(description="play", icon="play", button_style="success", layout=widgets.Layout(width="90px"))
+        self.step_button = widgets.Button(description="epoch", icon="step-forward", layout=widgets.Layout(width="90px"))
+        self.backward_button = widgets.Button(description="backward step", icon="arrow-left", layout=widgets.Layout(width="140px"))
+        self.reset_button.on_click(lambda _: self.reset())
+        self.play_button.on_click(lambda _: self.toggle_play())
+        self.step_button.on_click(lambda _: self.step())
+        self.backward_button.on_click(lambda _: self.backward_step())
+        self.status = widgets.HTML()
+
+        self.boundary = widgets.Image(format="png")
+        self.losses = widgets.Image(format="png")
+        self.neurons = widgets.Image(format="png")
+        self.graph = widgets.HTML(layout=widgets.Layout(overflow="auto", max_width="100%"))
+
+        buttons = widgets.HBox([self.reset_button, self.play_button, self.step_button, self.backward_button, self.status])
+        controls = widgets.VBox([*self.controls.values(), self.neuron_choice])
+        views = widgets.HBox([self.boundary, widgets.VBox([self.losses, self.neurons])])
+        self.widget = widgets.VBox([buttons, widgets.HBox([controls, views]), self.graph])
+        self.widget.app = self  # so code holding the widget can reach the buttons and the model
+        self._fill_neuron_choice()
+        self.refresh()
+
+    # -- actions -------------------------------------------------------
+    def reset(self) -> None:
+        """Pause, start afresh from the settings, redraw."""
+        self.pause()
+        self.pg.reset()
+        self._fill_neuron_choice()
+        self.refresh()
+
+    def step(self) -> None:
+        """Train one epoch and redraw (pauses first when playing)."""
+        self.pause()
+        self.pg.step()
+        self.refresh()
+
+    def backward_step(self) -> None:
+        """Apply one chain-rule step of the chosen neuron's backward pass and redraw its graph."""
+        self.pause()
+        self.pg.backward_step()
+        self._draw_graph()
+
+    def toggle_play(self) -> None:
+        """Play in a background thread, or pause when playing."""
+        if self.pg.playing:
+            self.pause()
+        else:
+            self.play_button.description, self.play_button.icon = "pause", "pause"
+            self.pg.start(on_epoch=self._on_epoch)
+
+    def pause(self) -> None:
+        """Stop playing (after the current epoch) and redraw."""
+        if self.pg.playing:
+            self.pg.pause()
+            self.refresh()
+        self.play_button.description, self.play_button.icon = "play", "play"
+
+    # -- views ---------------------------------------------------------
+    def refresh(self) -> None:
+        """Redraw every view from the playground's current state."""
+        pg = self.pg
+        self.boundary.value = boundary_png(pg)
+        self.losses.value = loss_png(pg)
+        self.neurons.value = neurons_png(pg)
+        self._draw_graph()
+        self.status.value = (f"<b>epoch {pg.epoch}</b> &nbsp; train loss {pg.train_loss[-1]:.4f} &nbsp; "
+                             f"test loss {pg.test_loss[-1]:.4f}")
+        self._last_draw = time.monotonic()
+
+    def _draw_graph(self) -> None:
+        from autograd import GraphvizNotFoundError
+
+        try:
+            svg = self.pg.draw_backward().pipe(format="svg", encoding="utf-8")
+        except GraphvizNotFoundError as err:
+            self.graph.value = f"<pre>{err}</pre>"
+            return
+        start = svg.find("<svg")
+        self.graph.value = svg[start:] if start >= 0 else svg
+
+    def _on_epoch(self, pg: Playground) -> None:
+        """Called by the training thread after every epoch: redraw now and then."""
+        if pg.diverged or time.monotonic() - self._last_draw >= self.redraw_every:
+            self.refresh()
+        if pg.diverged:
+            self.play_button.description, self.play_button.icon = "play", "play"
+
+    # -- controls ------------------------------------------------------
+    def _on_setting(self, name: str, value: Any) -> None:
+        if name == "hidden":
+            try:
+                value = [int(part) for part in str(value).replace(",", " ").split()]
+            except ValueError:
+                self.status.value = f"<span style='color:{_RED}'>hidden layers: whole numbers such as 4, 4</span>"
+                return
+        elif name == "batch_size":
+            value = value or None
+        self.pause()
+        try:
+            self.pg.set(**{name: value})
+        except ValueError as err:
+            self.status.value = f"<span style='color:{_RED}'>{err}</span>"
+            return
+        if name in _RESET_ON:
+            self._fill_neuron_choice()
+        self.refresh()
+
+    def _fill_neuron_choice(self) -> None:
+        layers = self.pg.model.layers
+        options = [
+            ("output" if li == len(layers) - 1 else f"h{li + 1}.{k + 1}", (li, k))
+            for li, layer in enumerate(layers)
+            for k in range(len(layer.neurons))
+        ]
+        self.neuron_choice.unobserve(self._on_neuron, names="value")
+        self.neuron_choice.options = options
+        self.neuron_choice.value = self.pg.neuron
+        self.neuron_choice.observe(self._on_neuron, names="value")
+
+    def _on_neuron(self, change: dict[str, Any]) -> None:
+        layer, neuron = change["new"]
+        self.pg.select(layer=layer, neuron=neuron)
+        self._draw_graph()
+
+
+def _nearest(options: Sequence[float], value: float) -> float:
+    return min(options, key=lambda v: abs(math.log10(v + 1e-12) - math.log10(value + 1e-12)))
+
+
+def _batch_value(batch_size: int | None) -> int:
+    values = [v for _, v in BATCH_SIZES]
+    return 0 if batch_size is None else min(values[1:], key=lambda v: abs(v - batch_size))
+
+
+def playground(**settings: Any) -> Any:
+    """The interactive playground: an ``ipywidgets.VBox`` to display in a notebook cell.
+
+    ``settings`` are the starting ``Settings`` (``dataset="circles"``,
+    ``hidden=[4, 2]``, ...). The box's ``app`` attribute is the
+    ``PlaygroundApp`` (buttons, controls, views) and ``app.pg`` the
+    ``Playground`` behind it, so a lesson can also drive it from code.
+    Pass a saved playground with ``playground(state=text)``.
+    """
+    state = settings.pop("state", None)
+    pg = Playground.from_json(state) if state is not None else Playground(**settings)
+    return PlaygroundApp(pg).widget

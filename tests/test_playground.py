@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -165,3 +166,78 @@ def test_json_round_trip_gives_identical_weights_and_predictions():
     assert weights(copy) == weights(pg)
     with pytest.raises(ValueError, match="not a saved playground"):
         Playground.from_json('{"weights": {}}')
+
+
+# ----------------------------------------------------------------------
+# The widgets, without a browser
+# ----------------------------------------------------------------------
+def make_app(**settings: object):
+    pytest.importorskip("ipywidgets")
+    pytest.importorskip("matplotlib")
+    base = {"n_samples": 30, "hidden": [2], "batch_size": None, "learning_rate": 0.3, "seed": 2}
+    box = nn.playground(**{**base, **settings})
+    return box, box.app
+
+
+def test_the_widget_shows_controls_and_views_and_its_buttons_work():
+    import ipywidgets
+
+    box, app = make_app()
+    assert isinstance(box, ipywidgets.VBox)
+    assert set(app.controls) == {
+        "dataset", "noise", "train_ratio", "hidden", "activation", "learning_rate",
+        "optimizer", "regularization", "regularization_rate", "batch_size", "seed",
+    }
+    assert bytes(app.boundary.value).startswith(b"\x89PNG") and app.losses.value and app.neurons.value
+    assert "<svg" in app.graph.value
+    assert "epoch 0" in app.status.value
+
+    # press the buttons
+    before, picture = weights(app.pg), app.boundary.value
+    app.step_button.click()
+    assert app.pg.epoch == 1 and weights(app.pg) != before
+    assert app.boundary.value != picture and "epoch 1" in app.status.value
+    graph = app.graph.value
+    app.backward_button.click()
+    assert len(app.pg.backward_steps) == 1 and app.graph.value != graph and "step 1" in app.graph.value
+    app.reset_button.click()
+    assert app.pg.epoch == 0 and weights(app.pg) == before
+
+
+def test_play_trains_in_the_background_and_pauses_cleanly():
+    _, app = make_app()
+    app.play_button.click()
+    assert app.play_button.description == "pause"
+    deadline = time.monotonic() + 5
+    while app.pg.epoch < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    app.play_button.click()
+    assert not app.pg.playing and app.play_button.description == "play"
+    epoch = app.pg.epoch
+    assert epoch >= 2 and f"epoch {epoch}" in app.status.value
+    time.sleep(0.05)
+    assert app.pg.epoch == epoch  # really stopped
+
+
+def test_controls_change_the_settings():
+    _, app = make_app()
+    app.step_button.click()
+    app.controls["learning_rate"].value = 0.01
+    assert app.pg.settings.learning_rate == 0.01 and app.pg.epoch == 1  # weights kept
+    app.controls["hidden"].value = "3, 2"
+    assert [len(layer.neurons) for layer in app.pg.model.layers] == [3, 2, 1] and app.pg.epoch == 0
+    assert len(app.neuron_choice.options) == 6
+    app.controls["batch_size"].value = 0
+    assert app.pg.settings.batch_size is None
+    app.controls["hidden"].value = "four"
+    assert "whole numbers" in app.status.value
+    app.neuron_choice.value = (1, 1)
+    assert app.pg.neuron == (1, 1) and "h2.2" in app.graph.value
+
+
+def test_a_saved_playground_opens_in_the_widget():
+    pg = small(dataset="spirals")
+    pg.play(2)
+    pytest.importorskip("ipywidgets")
+    box = nn.playground(state=pg.to_json())
+    assert weights(box.app.pg) == weights(pg) and box.app.pg.epoch == 2
