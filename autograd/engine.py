@@ -399,10 +399,7 @@ class Value:
         nodes are recomputed from zero on every call.
         """
         with _cyclic_gc_paused():
-            order = topological_order(self, leaves=False)
-            for node in order:  # interior gradients start from zero every time
-                node.grad = 0.0
-            self.grad += 1.0  # d self / d self
+            order = self._start_backward()
             if _mode.get() & _ANOMALY:
                 for step in _steps(order):
                     _check_step(step)
@@ -422,15 +419,21 @@ class Value:
         one edge and yields the ``Step`` it applied. Exhausting the
         generator leaves the same gradients as ``backward()``.
         """
-        order = topological_order(self, leaves=False)
-        for node in order:
-            node.grad = 0.0
-        self.grad += 1.0
+        order = self._start_backward()
         check = _mode.get() & _ANOMALY
         for step in _steps(order):
             if check:
                 _check_step(step)
             yield step
+
+
+    def _start_backward(self) -> list[Value]:
+        """The computed nodes in topological order, their gradients zeroed, and d self/d self = 1."""
+        order = topological_order(self, leaves=False)
+        for node in order:  # interior gradients start from zero every time
+            node.grad = 0.0
+        self.grad += 1.0  # a leaf root accumulates, like every leaf
+        return order
 
 
 class Step(NamedTuple):
