@@ -400,7 +400,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     # One neuron of the first hidden layer on the first point, with its gradients.
     neuron = model.layers[0].neurons[0]
-    activation = neuron(X[0])
+    point = [autograd.Value(v, label=f"x{i}") for i, v in enumerate(X[0])]
+    activation = neuron(point)
     activation.label = "relu(w.x + b)"
     activation.backward()
     graph = autograd.draw_dot(activation, title="one hidden neuron, first data point")

@@ -189,7 +189,9 @@ def test_demo_trains_and_writes_its_pictures(tmp_path):
     history = json.loads((out / "history.json").read_text())
     assert len(history["loss"]) == 100 and history["loss"][-1] < history["loss"][0]
     if HAS_DOT:
-        assert ET.parse(out / "neuron.svg").getroot().tag.endswith("svg")
+        svg = ET.parse(out / "neuron.svg").getroot()
+        texts = {t.text for t in svg.iter() if t.tag.endswith("text")}
+        assert {"x0", "x1", "w0", "w1", "b", "dot", "relu"} <= texts
     else:
         assert (out / "neuron.dot").exists()
 
