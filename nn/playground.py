@@ -373,7 +373,13 @@ class Playground:
             copy.load_state_dict(original.state_dict())
             prefix = "x" if li == 0 else f"h{li}."
             inputs = [Value(v, label=f"{prefix}{k + 1}") for k, v in enumerate(h)]
+            for k, w in enumerate(copy.w):
+                w.label = f"w{k + 1}"
             out = copy(inputs)
+            z = out if out.op == "+" else out.parents[0]
+            z.label = "z"
+            if z.parents and z.parents[0].op == "dot":
+                z.parents[0].label = "w·x"
             name = "out" if li == len(self.model.layers) - 1 else f"h{li + 1}.{ni + 1}"
             out.label = name
             return out
@@ -507,7 +513,11 @@ def boundary_png(pg: Playground, resolution: int = 40) -> bytes:
         colours = [_BLUE if t == 1 else _RED for t in y]
         ax.scatter([x[0] for x in X], [x[1] for x in X], c=colours, marker=marker, s=18,
                    edgecolors="white" if name == "train" else "black", linewidths=0.6, label=name)
-    ax.legend(loc="upper right", fontsize=7)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], marker=m, linestyle="", color="#868e96", markeredgecolor=e, label=name)
+               for m, e, name in (("o", "white", "train"), ("s", "black", "test"))]
+    ax.legend(handles=handles, loc="upper right", fontsize=7)
     ax.set_title(f"epoch {pg.epoch}: train acc {pg.accuracy(pg.X_train, pg.y_train):.0%}, "
                  f"test acc {pg.accuracy(pg.X_test, pg.y_test):.0%}", fontsize=9)
     ax.set_xlabel("x1", fontsize=8)
@@ -617,9 +627,9 @@ class PlaygroundApp:
         self.backward_button.on_click(lambda _: self.backward_step())
         self.status = widgets.HTML()
 
-        self.boundary = widgets.Image(format="png")
-        self.losses = widgets.Image(format="png")
-        self.neurons = widgets.Image(format="png")
+        self.boundary = widgets.Image(format="png", layout=widgets.Layout(width="360px", min_width="360px"))
+        self.losses = widgets.Image(format="png", layout=widgets.Layout(width="340px", min_width="340px"))
+        self.neurons = widgets.Image(format="png", layout=widgets.Layout(max_width="340px"))
         self.graph = widgets.HTML(layout=widgets.Layout(overflow="auto", max_width="100%"))
 
         buttons = widgets.HBox([self.reset_button, self.play_button, self.step_button, self.backward_button, self.status])
@@ -681,7 +691,9 @@ class PlaygroundApp:
         from autograd import GraphvizNotFoundError
 
         try:
-            svg = self.pg.draw_backward().pipe(format="svg", encoding="utf-8")
+            drawing = self.pg.draw_backward()
+            drawing.attr(size="13,3.2")  # inches: scale a wide graph down to the notebook's width
+            svg = drawing.pipe(format="svg", encoding="utf-8")
         except GraphvizNotFoundError as err:
             self.graph.value = f"<pre>{err}</pre>"
             return
