@@ -127,4 +127,6 @@ __all__ = [
     "to_torch",
     "from_torch",
     "draw_model",
+    "Playground",
+    "playground",
 ]
