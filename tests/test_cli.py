@@ -240,3 +240,16 @@ def test_parse_assignment():
     for bad in ("x", "2x=1", "x=nan", "exp=1"):
         with pytest.raises(ExpressionError):
             parse_assignment(bad)
+
+
+def test_demo_without_matplotlib_skips_the_pictures_and_says_so(tmp_path):
+    fake = tmp_path / "no_matplotlib" / "matplotlib"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError(\"No module named 'matplotlib'\")\n")
+    env = dict(os.environ, PYTHONPATH=str(fake.parent))
+    result = run("demo", "--out", "out", "--steps", "3", "--quiet", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "pip install 'chainrule[plot]'" in result.stderr
+    out = tmp_path / "out"
+    assert not (out / "loss.png").exists() and not (out / "decision_boundary.png").exists()
+    assert (out / "history.json").exists()
