@@ -37,6 +37,7 @@ from .data import (
     train_test_split,
     xor,
 )
+from .draw import draw_model
 from .init import get_init
 from .losses import (
     binary_cross_entropy,
@@ -49,7 +50,6 @@ from .losses import (
     mse_loss,
 )
 from .metrics import accuracy, confusion_matrix, predict_classes
-from .draw import draw_model
 from .module import MLP, Dropout, Layer, Module, Neuron
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
