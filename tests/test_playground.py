@@ -179,6 +179,7 @@ def make_app(**settings: object):
     return box, box.app
 
 
+@pytest.mark.needs_dot
 def test_the_widget_shows_controls_and_views_and_its_buttons_work():
     import ipywidgets
 
@@ -219,6 +220,7 @@ def test_play_trains_in_the_background_and_pauses_cleanly():
     assert app.pg.epoch == epoch  # really stopped
 
 
+@pytest.mark.needs_dot
 def test_controls_change_the_settings():
     _, app = make_app()
     app.step_button.click()

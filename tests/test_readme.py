@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 from pathlib import Path
 
@@ -25,6 +26,11 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)
     code = BLOCKS[index]
+    if ".render(" in code:
+        from conftest import HAS_DOT, INSTALL_HINT
+
+        if not HAS_DOT and not os.environ.get("CI"):
+            pytest.skip(INSTALL_HINT)
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         exec(compile(code, f"README example {index + 1}", "exec"), {"__name__": "__readme__"})
