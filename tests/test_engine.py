@@ -582,3 +582,47 @@ def test_values_hash_by_identity_and_compare_by_data():
     assert a != b and len({a, b}) == 2
     assert a < 2 and b >= a and Value(3.0) > a
     assert float(Value(2.5)) == 2.5 and Value(2.5).item() == 2.5
+
+
+def test_the_micrograd_lecture_draw_dot_snippet_runs_unchanged():
+    from graphviz import Digraph
+
+    # the lecture's snippet, verbatim apart from formatting
+    def trace(root):
+        nodes, edges = set(), set()
+
+        def build(v):
+            if v not in nodes:
+                nodes.add(v)
+                for child in v._prev:
+                    edges.add((child, v))
+                    build(child)
+
+        build(root)
+        return nodes, edges
+
+    def draw_dot(root):
+        dot = Digraph(format="svg", graph_attr={"rankdir": "LR"})
+        nodes, edges = trace(root)
+        for n in nodes:
+            uid = str(id(n))
+            dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
+            if n._op:
+                dot.node(name=uid + n._op, label=n._op)
+                dot.edge(uid + n._op, uid)
+        for n1, n2 in edges:
+            dot.edge(str(id(n1)), str(id(n2)) + n2._op)
+        return dot
+
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    c = Value(10.0, label="c")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d.tanh()
+    L.label = "L"
+    L.backward()
+    source = draw_dot(L).source
+    for text in ("{ a | data 2.0000 | grad -0.0040 }", "{ e | data -6.0000", "label=tanh", "label=\"*\""):
+        assert text in source, text
