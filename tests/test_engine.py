@@ -606,7 +606,7 @@ def test_the_micrograd_lecture_draw_dot_snippet_runs_unchanged():
         nodes, edges = trace(root)
         for n in nodes:
             uid = str(id(n))
-            dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")
+            dot.node(name=uid, label="{ %s | data %.4f | grad %.4f }" % (n.label, n.data, n.grad), shape="record")  # noqa: UP031 - verbatim
             if n._op:
                 dot.node(name=uid + n._op, label=n._op)
                 dot.edge(uid + n._op, uid)
