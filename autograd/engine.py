@@ -64,8 +64,15 @@ class _ModeSwitch:
 
     _flag = 0
 
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        # ``@no_grad`` passes the function straight in; ``no_grad()`` passes nothing
+        self = super().__new__(cls)
+        return self if func is None else self(func)
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        self._tokens: list[Any] = []  # one per nested ``with`` of this object
+
     def __enter__(self) -> None:
-        self._tokens = getattr(self, "_tokens", [])
         self._tokens.append(_mode.set(_mode.get() | self._flag))
 
     def __exit__(self, *exc: object) -> None:
@@ -90,13 +97,6 @@ class no_grad(_ModeSwitch):
 
     _flag = _NO_GRAD
 
-    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        self = super().__new__(cls)
-        return self if func is None else self(func)
-
-    def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        pass
-
 
 class detect_anomaly(_ModeSwitch):
     """Raise ``FloatingPointError`` at the first operation producing nan or inf.
@@ -106,13 +106,6 @@ class detect_anomaly(_ModeSwitch):
     """
 
     _flag = _ANOMALY
-
-    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        self = super().__new__(cls)
-        return self if func is None else self(func)
-
-    def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        pass
 
 
 # --------------------------------------------------------------------------

@@ -276,22 +276,13 @@ def _accuracy(model: Any, X: Sequence, y: Sequence, loss: str) -> float:
 
     with autograd.no_grad():
         outputs = [model(x) for x in X]
-    if loss == "ce":
-        return nn.metrics.accuracy(outputs, y)
-    if loss == "hinge":
-        return nn.metrics.accuracy(outputs, y)
-    threshold = 0.5
-    return nn.metrics.accuracy(outputs, y, threshold=threshold)
+    # bce outputs probabilities: threshold 0.5; hinge (-1/+1) and ce (argmax) need none
+    return nn.metrics.accuracy(outputs, y, threshold=0.5 if loss in ("bce", "mse") else None)
 
 
 def _plot_training(model: Any, X: Sequence, y: Sequence, history: Any, out: Path, name: str) -> None:
-    import nn
+    from nn import plot  # imports matplotlib only when a plot is drawn
 
-    try:
-        from nn import plot
-    except ImportError as err:  # pragma: no cover - nn.plot imports matplotlib lazily
-        print(f"skipping plots: {err}", file=sys.stderr)
-        return
     out.mkdir(parents=True, exist_ok=True)
     try:
         fig = plot.plot_history(history)
@@ -304,7 +295,6 @@ def _plot_training(model: Any, X: Sequence, y: Sequence, history: Any, out: Path
         fig = plot.plot_decision_boundary(model, X, y)
         fig.savefig(out / f"{name}-boundary.png", dpi=100)
         written.append(out / f"{name}-boundary.png")
-    del nn
     print("wrote " + ", ".join(str(p) for p in written))
 
 
