@@ -96,7 +96,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
         leaf = leaves[name]
         print(f"  {name:<{width}}  {leaf.data:>14.10g}  {leaf.grad:>14.10g}")
 
-    graph = draw_dot(out, max_nodes=args.max_nodes if args.max_nodes else 500)
+    graph = draw_dot(out, max_nodes=args.max_nodes)
     _write_graph(graph, Path(args.output), fmt)
     return 0
 
