@@ -400,8 +400,8 @@ class Value:
             # The chain rule, once per edge, from the output back to the inputs.
             for node in reversed(order):
                 upstream = node.grad
-                if upstream == 0.0 and all(map(_isfinite, node.local_grads)):
-                    continue  # every contribution would be 0 * (a finite number) = 0
+                if upstream == 0.0 and _isfinite(builtins.sum(node.local_grads)):
+                    continue  # every contribution would be 0 * (a finite number) = 0 (a finite sum has no inf or nan)
                 for parent, local_grad in zip(node.parents, node.local_grads):
                     parent.grad += local_grad * upstream
 
@@ -542,15 +542,21 @@ def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
     xs, ws = tuple(xs), tuple(ws)
     if len(xs) != len(ws):
         raise ValueError(f"dot() needs two sequences of the same length, got {len(xs)} and {len(ws)}")
-    parents = xs + ws
-    if list(map(type, parents)).count(Value) == len(parents):  # the usual case: all Values
+    n = len(xs)
+    weights_are_values = list(map(type, ws)).count(Value) == n
+    x_types = list(map(type, xs))
+    if weights_are_values and x_types.count(Value) == n:  # the usual case: all Values
         x_data = [x.data for x in xs]
         w_data = [w.data for w in ws]
-        local_grads = (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
+        parents, local_grads = xs + ws, (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
+    elif weights_are_values and x_types.count(float) == n:  # plain-number inputs (a first layer)
+        x_data = xs
+        w_data = [w.data for w in ws]
+        parents, local_grads = ws, xs  # d/dwi = xi
     else:  # plain numbers take part in the sum but are not parents
         x_data = [_data_of(x) for x in xs]
         w_data = [_data_of(w) for w in ws]
-        edges = [(p, g) for p, g in zip(parents, (*w_data, *x_data)) if isinstance(p, Value)]
+        edges = [(p, g) for p, g in zip(xs + ws, (*w_data, *x_data)) if isinstance(p, Value)]
         parents = tuple(p for p, _ in edges)
         local_grads = tuple(g for _, g in edges)
     total = builtins.sum(map(mul, x_data, w_data))

@@ -195,6 +195,36 @@ def test_weighted_sum_from_the_curriculum():
     assert z.op == "dot" and len(z.parents) == 2  # plain inputs are not parents
 
 
+@pytest.mark.parametrize(
+    "xs",
+    [
+        [0.5, 1.3, -2.0],  # plain floats: the fast path for a network's inputs
+        [1, 2, -3],  # ints
+        [0.5, Value(1.3), 2],  # a mixture
+    ],
+    ids=["floats", "ints", "mixed"],
+)
+def test_dot_with_plain_inputs_matches_binary_operators(xs):
+    ws = [Value(0.7), Value(-0.4), Value(0.25)]
+    z = autograd.dot(xs, ws)
+    z.backward()
+    dot_grads = [w.grad for w in ws] + [x.grad for x in xs if isinstance(x, Value)]
+    for v in [*ws, *xs]:
+        if isinstance(v, Value):
+            v.grad = 0.0
+    expected = sum((w * x for w, x in zip(ws, xs)), Value(0.0))
+    expected.backward()
+    assert z.data == pytest.approx(expected.data, rel=1e-15)
+    assert dot_grads == [w.grad for w in ws] + [x.grad for x in xs if isinstance(x, Value)]
+    assert len(z.parents) == len(ws) + sum(isinstance(x, Value) for x in xs)
+    assert all(type(g) is float for g in z.local_grads)
+
+
+def test_dot_rejects_non_numbers_on_the_fast_path():
+    with pytest.raises(TypeError, match="str"):
+        autograd.dot([1.0, "2"], [Value(1.0), Value(2.0)])
+
+
 def test_shared_subexpression_gets_both_paths():
     a = Value(3.0)
     b = a * a  # db/da = 2a: both edges of the diamond count
