@@ -248,8 +248,8 @@ def make_chainrule_nn(weights: Weights, X: list[list[float]], Y: list[float]) ->
     return step
 
 
-def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
-    """chainrule with binary operators only, written exactly like micrograd's demo."""
+def chainrule_binary_demo(weights: Weights) -> tuple[list, Callable[[list[list[float]], list[float]], object]]:
+    """The demo written exactly like micrograd's, on chainrule: (parameters, loss function)."""
     from autograd import Value
 
     last = len(weights) - 1
@@ -262,14 +262,24 @@ def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]
             x = acts if i == last else [a.relu() for a in acts]
         return x[0]
 
-    def step(k: int) -> StepResult:
-        t0 = now()
+    def loss_of(X: list[list[float]], Y: list[float]) -> Value:
         inputs = [[Value(v) for v in row] for row in X]
         scores = [forward(x) for x in inputs]
         losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores, strict=False)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = ALPHA * sum(p * p for p in params)
-        loss = data_loss + reg_loss
+        return data_loss + reg_loss
+
+    return params, loss_of
+
+
+def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """chainrule with binary operators only, written exactly like micrograd's demo."""
+    params, loss_of = chainrule_binary_demo(weights)
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        loss = loss_of(X, Y)
         t1 = now()
         for p in params:
             p.grad = 0.0
@@ -286,8 +296,8 @@ def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]
 # --------------------------------------------------------------------------
 # micrograd 0.1.0 and PyTorch
 # --------------------------------------------------------------------------
-def make_micrograd(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
-    """micrograd's own MLP and demo loss, loaded with the shared weights."""
+def micrograd_demo(weights: Weights) -> tuple[object, list, Callable[[list[list[float]], list[float]], object]]:
+    """micrograd's own MLP and demo loss, loaded with the shared weights: (model, parameters, loss function)."""
     from micrograd.engine import Value
     from micrograd.nn import MLP
 
@@ -295,22 +305,32 @@ def make_micrograd(weights: Weights, X: list[list[float]], Y: list[float]) -> St
     load_weights(model, weights)
     params = model.parameters()
 
-    def step(k: int) -> StepResult:
-        t0 = now()
+    def loss_of(X: list[list[float]], Y: list[float]) -> Value:
         inputs = [list(map(Value, row)) for row in X]
         scores = list(map(model, inputs))
         losses = [(1 + -yi * si).relu() for yi, si in zip(Y, scores, strict=False)]
         data_loss = sum(losses) * (1.0 / len(losses))
         reg_loss = ALPHA * sum(p * p for p in params)
-        loss = data_loss + reg_loss
+        return data_loss + reg_loss
+
+    return model, params, loss_of
+
+
+def make_micrograd(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """micrograd's own MLP and demo loss, loaded with the shared weights."""
+    model, params, loss_of = micrograd_demo(weights)
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        loss = loss_of(X, Y)
         t1 = now()
-        model.zero_grad()
-        loss.backward()
+        model.zero_grad()  # type: ignore[attr-defined]
+        loss.backward()  # type: ignore[attr-defined]
         lr = learning_rate(k)
         for p in params:
             p.data -= lr * p.grad
         t2 = now()
-        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
+        return StepResult(loss.data, t1 - t0, t2 - t1, 0)  # type: ignore[attr-defined]
 
     return step
 

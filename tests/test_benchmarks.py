@@ -77,3 +77,38 @@ def test_chain_and_dag_gradients_match_micrograd():
 
 def test_bytes_per_node_is_measured():
     assert 50 < graphs.bytes_per_node(graphs.chainrule_engine(), 2_000) < 1_000
+
+
+def test_backward_is_split_into_sort_and_chain_rule_on_the_same_graph():
+    nodes, parts = run.time_backward_parts(run.Config(1, 1, 1, (1_000,), 1_000, 1_000, 1_000, 1_000))
+    assert nodes > 60_000  # micrograd's demo graph, leaves included; chainrule's has as many nodes
+    assert set(parts) == {"chainrule", run.MICROGRAD}
+    for p in parts.values():
+        assert p.sort_ns > 0 and p.chain_rule_ns > 0 and p.total_ns > 0
+    cr = parts["chainrule"]
+    assert cr.chain_rule_ns == pytest.approx(cr.total_ns - cr.sort_ns)  # backward() = sort + chain rule
+
+
+def _demo(forward: float, backward: float) -> object:
+    return run.StepTime(forward, backward, forward + backward)
+
+
+def test_binary_operator_targets_count_forward_and_backward_together():
+    demo = {
+        run.MICROGRAD: _demo(0.60, 0.04),
+        run.BINARY: _demo(0.06, 0.03),  # 10x forward, 1.3x backward, 7.1x together
+        run.NN: _demo(0.012, 0.007),
+        run.FLOOR: _demo(0.0035, 0.0011),
+    }
+    dag = {"chainrule": run.GraphTime(1_000.0, 400.0), run.MICROGRAD: run.GraphTime(10_000.0, 1_000.0)}
+    cfg = run.Config(1, 1, 1, (1_000,), 1_000, 1_000, 1_000, 1_000)
+    targets = {t.name: t for t in run.evaluate(cfg, demo, {}, dag, {"chainrule": 196.0, run.MICROGRAD: 688.0})}
+    dag_row = next(t for name, t in targets.items() if "random DAG" in name)
+    demo_row = next(t for name, t in targets.items() if "binary ops" in name and "demo" in name)
+    assert dag_row.verdict == "PASS" and dag_row.measured == "7.9x (build 10.0x, backward 2.5x)"
+    assert demo_row.verdict == "PASS" and demo_row.measured == "7.1x (forward 10.0x, backward 1.3x)"
+    assert targets["nn path >= 30x faster than micrograd per demo step"].verdict == "PASS"  # 33.7x
+
+    demo[run.BINARY] = _demo(0.15, 0.03)  # 4x forward, yet 3.6x together: not enough
+    demo_row = next(t for t in run.evaluate(cfg, demo, {}, dag, {"chainrule": 196.0, run.MICROGRAD: 688.0}) if "demo step" in t.name and "binary" in t.name)
+    assert demo_row.verdict == "FAIL"
