@@ -93,6 +93,9 @@ def fit(
 
     - ``loss``: ``"mse"``, ``"mae"``, ``"bce"``, ``"bce_logits"``, ``"ce"``,
       ``"hinge"`` (targets -1/+1), or a function ``loss(outputs, targets) -> Value``.
+      With a function, ``History.loss``, ``val_loss`` and early stopping see
+      exactly what it returns: a penalty it adds (``+ 1e-4 * l2_penalty(...)``)
+      is part of the recorded loss.
     - ``batch_size``: ``None`` uses every sample in each step (batch gradient
       descent), ``k`` uses ``k`` samples (mini-batch), ``1`` one sample
       (stochastic). The samples are shuffled every epoch from ``random_state``.
