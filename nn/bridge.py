@@ -44,7 +44,10 @@ def _torch() -> Any:
 def to_torch(model: MLP) -> Any:
     """An ``MLP`` as a float64 ``torch.nn.Sequential`` of ``Linear`` and activation layers, same weights.
 
-    ``torch_model(torch.tensor([x], dtype=torch.float64))`` then equals ``model(x)``.
+    ``torch_model(torch.tensor([x], dtype=torch.float64))`` then equals ``model(x)``
+    (in eval mode, when the MLP has dropout). ``MLP(..., dropout=p)`` gets a
+    ``Dropout(p)`` after each hidden layer; the Sequential starts in the
+    model's training or eval mode.
     """
     torch = _torch()
     layers = getattr(model, "layers", None)
@@ -70,7 +73,9 @@ def to_torch(model: MLP) -> Any:
         if name != "identity":  # a linear layer needs no activation module
             cls, kwargs = _TO_TORCH[name]
             modules.append(getattr(torch.nn, cls)(**kwargs))
-    return torch.nn.Sequential(*modules)
+        if model.dropout is not None and index < len(layers) - 1:
+            modules.append(torch.nn.Dropout(model.dropout.p))
+    return torch.nn.Sequential(*modules).train(model.training)
 
 
 def from_torch(module: Any) -> MLP:
@@ -78,7 +83,9 @@ def from_torch(module: Any) -> MLP:
 
     Supported activations: ``Identity``, ``ReLU``, ``Tanh``, ``Sigmoid``,
     ``LeakyReLU(0.01)``, ``ELU(1.0)``, ``Softplus()``. Every hidden layer must
-    use the same activation (as in ``MLP``).
+    use the same activation (as in ``MLP``), and a ``Dropout`` must follow
+    every hidden layer with the same ``p`` or none. The model keeps the
+    module's training or eval mode.
     """
     torch = _torch()
     if isinstance(module, torch.nn.Linear):
@@ -88,11 +95,17 @@ def from_torch(module: Any) -> MLP:
     else:
         raise ValueError(f"from_torch() converts a torch.nn.Sequential of Linear and activation layers, got {type(module).__name__}")
 
-    # group into (Linear, activation name) pairs
+    # group into (Linear, activation name) pairs; note where Dropout layers sit
     pairs: list[tuple[Any, str]] = []
+    dropouts: dict[int, float] = {}  # index of the Linear it follows -> p
     for position, child in enumerate(children):
         if isinstance(child, torch.nn.Linear):
             pairs.append((child, "identity"))
+            continue
+        if type(child) is torch.nn.Dropout:
+            if not pairs or len(pairs) - 1 in dropouts:
+                raise ValueError(f"from_torch(): layer {position} ({child}) must follow a hidden layer, one Dropout per layer")
+            dropouts[len(pairs) - 1] = float(child.p)
             continue
         name = _activation_name(torch, child, position)
         if not pairs:
@@ -100,6 +113,8 @@ def from_torch(module: Any) -> MLP:
         linear, current = pairs[-1]
         if name == "identity":
             continue
+        if len(pairs) - 1 in dropouts:
+            raise ValueError(f"from_torch(): layer {position} ({child}) comes after a Dropout; in an MLP dropout follows the activation")
         if current != "identity":
             raise ValueError(f"from_torch(): two activations in a row after one Linear ({current} then {child}); an MLP neuron has one")
         pairs[-1] = (linear, name)
@@ -118,8 +133,10 @@ def from_torch(module: Any) -> MLP:
     if len(hidden) > 1:
         raise ValueError(f"from_torch(): an MLP uses one activation for all hidden layers, got {sorted(hidden)}")
     activation = hidden.pop() if hidden else "relu"
+    dropout = _dropout_of(dropouts, len(pairs))
 
-    model = MLP(sizes[0], sizes[1:], activation=activation, output_activation=pairs[-1][1], init="zeros")
+    model = MLP(sizes[0], sizes[1:], activation=activation, output_activation=pairs[-1][1], init="zeros", dropout=dropout)
+    model.train(module.training)
     for layer, (linear, _) in zip(model.layers, pairs, strict=True):
         weight = linear.weight.detach().to(torch.float64).tolist()
         bias = linear.bias.detach().to(torch.float64).tolist() if linear.bias is not None else [0.0] * len(weight)
@@ -128,6 +145,20 @@ def from_torch(module: Any) -> MLP:
                 w.data = number
             neuron.b.data = b
     return model
+
+
+def _dropout_of(dropouts: dict[int, float], n_layers: int) -> float:
+    """The one dropout probability of an MLP: after every hidden layer, or nowhere."""
+    if not dropouts or set(dropouts.values()) == {0.0}:
+        return 0.0
+    if n_layers - 1 in dropouts:
+        raise ValueError("from_torch(): a Dropout after the output layer has no place in an MLP (it drops hidden outputs only)")
+    if sorted(dropouts) != list(range(n_layers - 1)) or len(set(dropouts.values())) != 1:
+        raise ValueError(
+            f"from_torch(): an MLP has the same Dropout after every hidden layer; got {dropouts} "
+            f"(Linear index -> p) for {n_layers - 1} hidden layers"
+        )
+    return next(iter(dropouts.values()))
 
 
 def _activation_name(torch: Any, child: Any, position: int) -> str:
@@ -150,5 +181,5 @@ def _activation_name(torch: Any, child: Any, position: int) -> str:
         )
     raise ValueError(
         f"from_torch(): layer {position} is {child}, which an MLP cannot hold; "
-        "supported layers are Linear, Identity, ReLU, Tanh, Sigmoid, LeakyReLU, ELU and Softplus"
+        "supported layers are Linear, Identity, ReLU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus and Dropout"
     )

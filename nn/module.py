@@ -413,6 +413,9 @@ class MLP(Module):
     ``MLP(2, [16, 16, 1])`` has two ReLU hidden layers of 16 and one linear
     output neuron (337 parameters), as micrograd's. The output is a Value when
     the last layer has one neuron, else a list of Values.
+
+    ``dropout=p`` puts inverted dropout (``Dropout(p)``) after every hidden
+    layer: active in training mode, off after ``model.eval()``.
     """
 
     def __init__(
@@ -423,6 +426,7 @@ class MLP(Module):
         output_activation: str | Activation | None = None,
         init: str | Initializer = "uniform",
         rng: int | random.Random | ModuleType | None = None,
+        dropout: float = 0.0,
     ) -> None:
         nin = _check_size(nin, "MLP(nin): the number of inputs")
         if isinstance(nouts, (int, str)) or not isinstance(nouts, Sequence) or not nouts:
@@ -434,16 +438,22 @@ class MLP(Module):
             Layer(sizes[i], sizes[i + 1], activation if i < last else output_activation, init, source)
             for i in range(len(nouts))
         ]
+        if dropout and not (_is_number(dropout) and 0.0 <= dropout < 1.0):
+            raise ValueError(f"MLP(dropout=p): p is the probability of dropping a hidden output, 0 <= p < 1, got {dropout!r}")
+        self.dropout = Dropout(dropout, rng=source) if dropout else None
 
     def __call__(self, x: Input) -> Value | list[Value]:
         if isinstance(x, (Value, numbers.Real)):  # one input: model(0.5) means model([0.5])
             x = [x]
         # Plain-number inputs become Values once here, not once per first-layer neuron.
         x = [v if type(v) is Value else Value(v, label=f"x{i}") for i, v in enumerate(x)]
+        last = self.layers[-1]
         for layer in self.layers:
             x = layer(x)
             if isinstance(x, Value):  # a one-neuron layer: the next layer wants a list
                 x = [x]
+            if self.dropout is not None and layer is not last:
+                x = self.dropout(x)
         return x[0] if len(x) == 1 else x
 
     forward = __call__
@@ -458,6 +468,7 @@ class MLP(Module):
             "nouts": [len(layer.neurons) for layer in self.layers],
             "activation": hidden,
             "output_activation": self.layers[-1].config()["activation"],
+            **({"dropout": self.dropout.p} if self.dropout is not None else {}),
         }
 
     def __repr__(self) -> str:
@@ -465,7 +476,8 @@ class MLP(Module):
         for layer in self.layers:
             act = layer.activation
             parts.append(f"{len(layer.neurons)}" if act == "identity" else f"{len(layer.neurons)} {act}")
-        return f"MLP({' -> '.join(parts)}, {_plural(self.num_parameters(), 'parameter')})"
+        dropout = f", dropout {self.dropout.p:g}" if self.dropout is not None else ""
+        return f"MLP({' -> '.join(parts)}, {_plural(self.num_parameters(), 'parameter')}{dropout})"
 
 
 def _saveable(name: str, custom: bool) -> str:

@@ -109,7 +109,15 @@ def test_from_torch_linear_without_bias_and_identity_layers():
 @pytest.mark.parametrize(
     ("module", "message"),
     [
-        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Linear(3, 1)), "Dropout"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1), torch.nn.Dropout(0.5)), "after the output layer"),
+        (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Dropout(0.5), torch.nn.Tanh(), torch.nn.Linear(3, 1)), "comes after a Dropout"),
+        (
+            torch.nn.Sequential(
+                torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(3, 3), torch.nn.ReLU(), torch.nn.Dropout(0.2), torch.nn.Linear(3, 1)
+            ),
+            "same Dropout after every hidden layer",
+        ),
+        (torch.nn.Sequential(torch.nn.Dropout(0.5), torch.nn.Linear(2, 1)), "must follow a hidden layer"),
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LeakyReLU(0.2), torch.nn.Linear(3, 1)), "LeakyReLU"),
         (torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 1)), "before any Linear"),
         (torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(4, 1)), "takes 4 inputs"),
@@ -125,6 +133,23 @@ def test_from_torch_linear_without_bias_and_identity_layers():
 def test_from_torch_rejects_what_an_mlp_cannot_hold(module, message):
     with pytest.raises(ValueError, match=message):
         from_torch(module)
+
+
+def test_dropout_travels_both_ways_and_eval_outputs_agree():
+    model = nn.MLP(2, [4, 4, 1], activation="tanh", dropout=0.3, rng=1)
+    module = to_torch(model)
+    kinds = [type(m).__name__ for m in module]
+    assert kinds == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"]
+    assert module.training and all(m.p == 0.3 for m in module if isinstance(m, torch.nn.Dropout))
+    model.eval()
+    module = to_torch(model)
+    assert not module.training
+    for x in ([0.5, -1.0], [2.0, 0.25]):
+        assert _outputs(model, x) == pytest.approx(_torch_outputs(module, x), abs=1e-12)
+    back = from_torch(module)
+    assert back.dropout is not None and back.dropout.p == 0.3 and not back.training
+    assert back.state_dict() == model.state_dict()
+    assert from_torch(to_torch(nn.MLP(2, [3, 1], rng=0))).dropout is None
 
 
 def test_to_torch_rejects_custom_activations_and_non_mlps():

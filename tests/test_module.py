@@ -10,7 +10,7 @@ import micrograd.nn as mg_nn
 import pytest
 
 import nn
-from autograd import Value
+from autograd import Value, topological_order
 
 # ---------------------------------------------------------------------------
 # Neuron, Layer, MLP
@@ -282,6 +282,36 @@ def test_dropout_single_value_and_numbers():
 def test_dropout_validates_p(p):
     with pytest.raises(ValueError, match="0 <= p < 1"):
         nn.Dropout(p)
+
+
+def test_mlp_dropout_drops_hidden_outputs_in_training_only():
+    plain = nn.MLP(3, [32, 32, 2], rng=5)
+    model = nn.MLP(3, [32, 32, 2], dropout=0.5, rng=5)
+    assert model.state_dict() == plain.state_dict()  # the same weights from the same seed
+    assert repr(model).endswith("dropout 0.5)") and model.config()["dropout"] == 0.5
+    assert "dropout" not in plain.config()
+    x = [0.3, -1.2, 0.8]
+    a, b = model(x), model(x)
+    assert [v.data for v in a] != [v.data for v in b]  # a fresh mask on every forward pass
+    dropped = [n for n in topological_order(a[0]) if n.op == "dropout"]
+    assert len(dropped) == 64  # after each hidden layer, not after the output
+    assert {n.local_grads[0] for n in dropped} == {0.0, 2.0}
+    model.eval()
+    assert [v.data for v in model(x)] == [v.data for v in plain(x)]
+    model.train()
+    assert model.dropout.training
+
+
+def test_mlp_dropout_is_validated_saved_and_trained(tmp_path):
+    with pytest.raises(ValueError, match="0 <= p < 1"):
+        nn.MLP(2, [3, 1], dropout=1.0)
+    model = nn.MLP(2, [8, 1], dropout=0.2, rng=0)
+    model.save(tmp_path / "m.json")
+    loaded = nn.Module.load(tmp_path / "m.json")
+    assert repr(loaded) == repr(model) and loaded.dropout.p == 0.2
+    X, y = nn.data.xor()
+    history = nn.fit(model, X, y, "mse", nn.optim.Adam(model.parameters(), lr=0.05), epochs=5, progress=False, random_state=0)
+    assert len(history.loss) == 5 and model.training  # fit measures in eval mode, then switches back
 
 
 # ---------------------------------------------------------------------------
