@@ -229,21 +229,30 @@ def make_chainrule_nn(weights: Weights, X: list[list[float]], Y: list[float]) ->
     params = model.parameters()  # type: ignore[attr-defined]
     inv_n = 1.0 / len(X)
 
-    def step(k: int) -> StepResult:
-        t0 = now()
+    def loss_of(X: list[list[float]], Y: list[float]) -> object:
         scores = [model(x) for x in X]  # type: ignore[operator]
         data_loss = autograd.sum((1 - y * s).relu() for y, s in zip(Y, scores, strict=False)) * inv_n
         reg_loss = ALPHA * autograd.sum(p * p for p in params)
-        loss = data_loss + reg_loss
+        return data_loss + reg_loss
+
+    return _chainrule_stepper(params, loss_of, X, Y)
+
+
+def _chainrule_stepper(params: list, loss_of: Callable[[list[list[float]], list[float]], object], X: list[list[float]], Y: list[float]) -> Stepper:
+    """One timed SGD step of a chainrule model: forward (``loss_of``), zero-grad, backward, update."""
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        loss = loss_of(X, Y)
         t1 = now()
         for p in params:
             p.grad = 0.0
-        loss.backward()
+        loss.backward()  # type: ignore[attr-defined]
         lr = learning_rate(k)
         for p in params:
             p.data -= lr * p.grad
         t2 = now()
-        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
+        return StepResult(loss.data, t1 - t0, t2 - t1, 0)  # type: ignore[attr-defined]
 
     return step
 
@@ -276,21 +285,7 @@ def chainrule_binary_demo(weights: Weights) -> tuple[list, Callable[[list[list[f
 def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
     """chainrule with binary operators only, written exactly like micrograd's demo."""
     params, loss_of = chainrule_binary_demo(weights)
-
-    def step(k: int) -> StepResult:
-        t0 = now()
-        loss = loss_of(X, Y)
-        t1 = now()
-        for p in params:
-            p.grad = 0.0
-        loss.backward()
-        lr = learning_rate(k)
-        for p in params:
-            p.data -= lr * p.grad
-        t2 = now()
-        return StepResult(loss.data, t1 - t0, t2 - t1, 0)
-
-    return step
+    return _chainrule_stepper(params, loss_of, X, Y)
 
 
 # --------------------------------------------------------------------------
