@@ -5,6 +5,8 @@ of ``weight``, its bias is ``bias[i]``) followed by the layer's activation::
 
     MLP(2, [16, 16, 1])  <->  Sequential(Linear(2, 16), ReLU(), Linear(16, 16), ReLU(), Linear(16, 1))
 
+With ``MLP(..., dropout=p)`` a ``Dropout(p)`` follows each hidden activation.
+
 The torch modules use float64, the precision of a Python float, so both
 models compute the same numbers (to about 1e-12).
 
