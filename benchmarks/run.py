@@ -392,6 +392,8 @@ def report(
     out.append(table(["engine", "bytes / node"], [[k, f"{v:.0f}"] for k, v in memory.items()]))
 
     out.append("\n## Targets (SPEC, Performance)\n")
+    if cfg is QUICK:
+        out.append("Quick mode: few repeats of small workloads, so these verdicts are only indicative; the full run decides.\n")
     out.append(table(["target", "measured", "verdict"], [[t.name, t.measured, t.verdict] for t in targets]))
     return "\n".join(out)
 
