@@ -235,18 +235,31 @@ def make_chainrule_nn(weights: Weights, X: list[list[float]], Y: list[float]) ->
         reg_loss = ALPHA * autograd.sum(p * p for p in params)
         return data_loss + reg_loss
 
-    return _chainrule_stepper(params, loss_of, X, Y)
+    return _sgd_stepper(params, loss_of, X, Y, _zero_grads(params))
 
 
-def _chainrule_stepper(params: list, loss_of: Callable[[list[list[float]], list[float]], object], X: list[list[float]], Y: list[float]) -> Stepper:
-    """One timed SGD step of a chainrule model: forward (``loss_of``), zero-grad, backward, update."""
+def _zero_grads(params: list) -> Callable[[], None]:
+    def zero_grad() -> None:
+        for p in params:
+            p.grad = 0.0
+
+    return zero_grad
+
+
+def _sgd_stepper(
+    params: list,
+    loss_of: Callable[[list[list[float]], list[float]], object],
+    X: list[list[float]],
+    Y: list[float],
+    zero_grad: Callable[[], None],
+) -> Stepper:
+    """One timed SGD step of a Value-based engine: forward (``loss_of``), zero-grad, backward, update."""
 
     def step(k: int) -> StepResult:
         t0 = now()
         loss = loss_of(X, Y)
         t1 = now()
-        for p in params:
-            p.grad = 0.0
+        zero_grad()
         loss.backward()  # type: ignore[attr-defined]
         lr = learning_rate(k)
         for p in params:
@@ -285,7 +298,7 @@ def chainrule_binary_demo(weights: Weights) -> tuple[list, Callable[[list[list[f
 def make_chainrule_binary(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
     """chainrule with binary operators only, written exactly like micrograd's demo."""
     params, loss_of = chainrule_binary_demo(weights)
-    return _chainrule_stepper(params, loss_of, X, Y)
+    return _sgd_stepper(params, loss_of, X, Y, _zero_grads(params))
 
 
 # --------------------------------------------------------------------------
@@ -314,20 +327,7 @@ def micrograd_demo(weights: Weights) -> tuple[object, list, Callable[[list[list[
 def make_micrograd(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
     """micrograd's own MLP and demo loss, loaded with the shared weights."""
     model, params, loss_of = micrograd_demo(weights)
-
-    def step(k: int) -> StepResult:
-        t0 = now()
-        loss = loss_of(X, Y)
-        t1 = now()
-        model.zero_grad()  # type: ignore[attr-defined]
-        loss.backward()  # type: ignore[attr-defined]
-        lr = learning_rate(k)
-        for p in params:
-            p.data -= lr * p.grad
-        t2 = now()
-        return StepResult(loss.data, t1 - t0, t2 - t1, 0)  # type: ignore[attr-defined]
-
-    return step
+    return _sgd_stepper(params, loss_of, X, Y, model.zero_grad)  # type: ignore[attr-defined]
 
 
 def make_torch(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
