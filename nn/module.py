@@ -21,10 +21,11 @@ import os
 import random
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any, TypeVar
 
-from autograd import Value, dot, make_op
+from autograd import Value, dot, make_op, no_grad
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .init import Initializer, RandomSource, as_rng, get_init
@@ -129,6 +130,22 @@ class Module:
     def eval(self: M) -> M:
         """Evaluation mode (dropout off); returns self."""
         return self.train(False)
+
+    @contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """Predict without side effects: eval mode and ``no_grad`` inside, the previous mode restored after.
+
+        >>> with model.evaluating():
+        ...     scores = [model(x) for x in X]     # deterministic, no graph recorded
+        """
+        modes = [(m, m.training) for m in self.modules()]
+        self.eval()
+        try:
+            with no_grad():
+                yield
+        finally:
+            for module, mode in modes:
+                module.training = mode
 
     # ---- state dicts ----------------------------------------------------------
     def state_dict(self) -> dict[str, float]:
