@@ -17,13 +17,13 @@ import random
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from autograd import Value, no_grad
 
 from .module import Module
 
-__all__ = ["fit", "History", "LOSSES"]
+__all__ = ["fit", "train_step", "StepResult", "History", "LOSSES"]
 
 LOSSES = ("mse", "mae", "bce", "bce_logits", "ce", "hinge")
 _LOSS_FUNCTIONS = {
@@ -34,6 +34,53 @@ _LOSS_FUNCTIONS = {
     "ce": "cross_entropy",
     "hinge": "hinge_loss",
 }
+
+
+class StepResult(NamedTuple):
+    """What ``train_step`` returns: the batch's ``loss`` as a float and the model's ``outputs``."""
+
+    loss: float
+    outputs: list[Any]
+
+
+def train_step(
+    model: Callable[[Any], Any],
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss_fn: Callable[[list[Any], list[Any]], Value],
+    optimizer: Any,
+    *,
+    scale: float = 1.0,
+    zero_grad: bool = True,
+    step: bool = True,
+) -> StepResult:
+    """One step of gradient descent on the batch ``(X, y)``; return its loss and outputs.
+
+    The five lines, in order: forward, loss, ``optimizer.zero_grad()``,
+    ``loss.backward()``, ``optimizer.step()``. A ``nan`` or ``inf`` loss
+    changes nothing: no gradient is computed and no weight moves, so the
+    caller can stop with the weights it had.
+
+    Gradient accumulation (PyTorch's recipe): for ``k`` batches whose
+    gradients add up to one update, pass ``scale=1/k`` (or each batch's share
+    of the samples), ``zero_grad=False`` for all but the first batch and
+    ``step=False`` for all but the last. The gradient is then that of
+    ``scale * loss``: d(scale * L)/dw = scale * dL/dw.
+
+    ``outputs`` are the model's outputs for ``X`` (Values, recorded in the
+    graph), for accuracy or other bookkeeping; read numbers from ``.data``.
+    """
+    outputs = [model(x) for x in X]  # forward
+    loss = loss_fn(outputs, list(y))  # how wrong are we?
+    loss = _check_loss(loss, loss_fn)
+    if not math.isfinite(loss.data):
+        return StepResult(loss.data, outputs)  # a nan/inf loss must not reach the weights
+    if zero_grad:
+        optimizer.zero_grad()  # forget the last step's gradients
+    (loss if scale == 1.0 else loss * scale).backward()  # chain rule: dloss/dw for every w
+    if step:
+        optimizer.step()  # w <- w - lr * dloss/dw
+    return StepResult(loss.data, outputs)
 
 
 @dataclass
@@ -144,17 +191,17 @@ def fit(
             # one group = the mini-batches of one update (one, without accumulation)
             for group in _groups(len(X), batch_size, accumulation_steps, rng):
                 group_size = sum(len(batch) for batch in group)
-                optimizer.zero_grad()
-                for batch in group:
-                    outputs = [model(X[i]) for i in batch]  # forward
-                    batch_loss = _check_loss(loss_fn(outputs, [y[i] for i in batch]), loss)  # loss
-                    if not math.isfinite(batch_loss.data):
-                        return _diverged(history, params, last_good, epoch, batch_loss.data, optimizer)
+                before = _weights(params)
+                for j, batch in enumerate(group):
                     # each mini-batch's mean, weighted by its share of the group
                     # (1/k for k equal mini-batches): the group's mean loss
-                    (batch_loss * (len(batch) / group_size)).backward()  # gradients add up
-                last_good = _weights(params)
-                optimizer.step()  # w <- w - lr * dloss/dw
+                    result = train_step(
+                        model, [X[i] for i in batch], [y[i] for i in batch], loss_fn, optimizer,
+                        scale=len(batch) / group_size, zero_grad=j == 0, step=j == len(group) - 1,
+                    )
+                    if not math.isfinite(result.loss):
+                        return _diverged(history, params, last_good, epoch, result.loss, optimizer)
+                last_good = before  # every batch of the group had a finite loss there
 
             train_loss, train_acc = _evaluate(model, X, y, loss_fn, loss)
             if not math.isfinite(train_loss):

@@ -15,6 +15,7 @@ from nn.data import make_moons, xor
 from nn.losses import binary_cross_entropy_with_logits, mse_loss
 from nn.metrics import accuracy
 from nn.optim import SGD, Adam, StepLR
+from nn.train import train_step
 
 
 def _outputs(model, X):
@@ -362,3 +363,40 @@ def test_zero_epochs_changes_nothing():
 def test_outputs_are_values():
     model = nn.MLP(2, [2, 1], rng=0)
     assert isinstance(model([0.0, 1.0]), Value)
+
+
+# ---- train_step: the five lines ------------------------------------------------
+def test_train_step_is_one_gradient_descent_step():
+    # y = w x + b with w = b = 0, targets 2x: L = mean((w x + b - 2x)^2) = (4 + 16 + 36) / 3
+    # dL/dw = mean(2 (w x + b - 2x) x) = -4 (1 + 4 + 9) / 3, dL/db = mean(2 (w x + b - 2x)) = -4 (1 + 2 + 3) / 3
+    X, y = [[1.0], [2.0], [3.0]], [2.0, 4.0, 6.0]
+    model = _linear()
+    neuron = model.layers[0].neurons[0]
+    result = train_step(model, X, y, mse_loss, SGD(model.parameters(), lr=0.01))
+    assert result.loss == pytest.approx(56 / 3, rel=1e-15)
+    assert [v.data for v in result.outputs] == [0.0, 0.0, 0.0]  # the outputs before the step
+    assert neuron.w[0].data == pytest.approx(0.01 * 4 * 14 / 3, rel=1e-15)
+    assert neuron.b.data == pytest.approx(0.01 * 4 * 6 / 3, rel=1e-15)
+    loss, outputs = result  # it unpacks like a pair
+    assert loss == result.loss and outputs is result.outputs
+
+
+def test_train_step_accumulates_like_one_larger_batch():
+    X, y = [[1.0], [2.0], [3.0], [4.0]], [2.0, 4.0, 6.0, 8.0]
+    whole, halves = _linear(), _linear()
+    train_step(whole, X, y, mse_loss, SGD(whole.parameters(), lr=0.01))
+    optimizer = SGD(halves.parameters(), lr=0.01)
+    train_step(halves, X[:2], y[:2], mse_loss, optimizer, scale=0.5, step=False)
+    assert halves.layers[0].neurons[0].w[0].data == 0.0  # no step yet
+    train_step(halves, X[2:], y[2:], mse_loss, optimizer, scale=0.5, zero_grad=False)
+    assert halves.state_dict() == pytest.approx(whole.state_dict(), rel=1e-15)
+
+
+def test_train_step_with_a_nan_loss_changes_nothing():
+    model = _linear(w=1.0)
+    for p in model.parameters():
+        p.grad = 0.25
+    result = train_step(model, [[math.nan]], [0.0], mse_loss, SGD(model.parameters(), lr=0.1))
+    assert math.isnan(result.loss)
+    assert model.state_dict() == {"layers.0.neurons.0.w.0": 1.0, "layers.0.neurons.0.b": 0.0}
+    assert [p.grad for p in model.parameters()] == [0.25, 0.25]  # not even zero_grad ran
