@@ -8,18 +8,29 @@ outputs per example); targets are plain numbers of the same shape.
 
 Each loss is a single node whose local derivative with respect to each
 prediction is written next to its formula, so ``backward()`` is exact and fast.
+
+``LOSSES`` maps every accepted name (PyTorch's spellings too: ``"mse"``,
+``"l1"``, ``"bce_with_logits"``, ``"cross_entropy"``...) to its function;
+``fit`` and the command line read it through ``loss_function(name)``.
+``TARGETS`` says what each loss expects as targets, which tells ``fit`` how
+to measure accuracy.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from autograd import Value, make_op
 
+from ._checks import is_integer, is_real, shorten, show
+
 __all__ = [
+    "LOSSES",
+    "TARGETS",
+    "loss_function",
+    "decision_threshold",
     "mse_loss",
     "mae_loss",
     "binary_cross_entropy",
@@ -36,23 +47,19 @@ Loss = Value | list[Value]
 
 
 # ---- checking inputs ---------------------------------------------------------
-def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
-
-
 def _prediction(p: object, name: str) -> Value:
     if isinstance(p, Value):
         return p
-    if _is_number(p):
+    if is_real(p):
         return Value(p)  # a constant
-    raise TypeError(f"{name}(): predictions must be Values or numbers, got {type(p).__name__} {p!r}")
+    raise TypeError(f"{name}(): predictions must be Values or numbers, got {show(p)}")
 
 
 def _target(t: object, name: str) -> float:
-    if _is_number(t):
-        return float(t)
+    if is_real(t):
+        return float(t)  # type: ignore[arg-type]
     hint = "; use target.data (targets are fixed numbers)" if isinstance(t, Value) else ""
-    raise TypeError(f"{name}(): targets must be numbers, got {type(t).__name__} {t!r}{hint}")
+    raise TypeError(f"{name}(): targets must be numbers, got {show(t)}{hint}")
 
 
 def _is_list(x: object) -> bool:
@@ -126,18 +133,24 @@ def binary_cross_entropy(predictions: Predictions, targets: Targets, reduction: 
 
     As in PyTorch each log is clamped at -100 (so p = 0 gives a loss of 100,
     not infinity) and p (1 - p) at 1e-12. Feed it sigmoid outputs, or better,
-    give the raw scores to ``binary_cross_entropy_with_logits``.
+    give the raw scores to ``binary_cross_entropy_with_logits``. A ``nan``
+    prediction gives a ``nan`` loss and gradient (PyTorch raises instead), so
+    ``fit`` sees the divergence.
     """
     preds, goals = _pairs(predictions, targets, "binary_cross_entropy")
     losses, grads = [], []
     for p, t in zip(preds, goals, strict=True):
         q = p.data
-        if not 0.0 <= q <= 1.0 and q == q:
+        _check_probability_target(t, "binary_cross_entropy")
+        if math.isnan(q):  # the clamps below would turn it into a finite loss of 100
+            losses.append(math.nan)
+            grads.append(math.nan)
+            continue
+        if not 0.0 <= q <= 1.0:
             raise ValueError(
                 f"binary_cross_entropy(): predictions are probabilities in [0, 1], got {q}; "
                 "apply sigmoid first, or use binary_cross_entropy_with_logits on raw scores"
             )
-        _check_probability_target(t, "binary_cross_entropy")
         log_p = max(math.log(q), -100.0) if q > 0.0 else -100.0
         log_1mp = max(math.log1p(-q), -100.0) if q < 1.0 else -100.0
         losses.append(-(t * log_p + (1.0 - t) * log_1mp))
@@ -151,6 +164,8 @@ def binary_cross_entropy_with_logits(predictions: Predictions, targets: Targets,
     mean max(x, 0) - x t + log(1 + e^-|x|),   d/dx = (sigmoid(x) - t) / n.
 
     This form never overflows, and stays accurate where sigmoid saturates.
+    At x = +-inf the loss is PyTorch's ``(1 - t) x - min(x, 0)``: inf for
+    x = inf and t < 1, otherwise nan (inf - inf).
     """
     preds, goals = _pairs(predictions, targets, "binary_cross_entropy_with_logits")
     losses, grads = [], []
@@ -158,7 +173,10 @@ def binary_cross_entropy_with_logits(predictions: Predictions, targets: Targets,
         x = p.data
         _check_probability_target(t, "binary_cross_entropy_with_logits")
         e = math.exp(-abs(x))  # in (0, 1]: cannot overflow
-        losses.append(max(x, 0.0) - x * t + math.log1p(e))
+        if math.isinf(x):
+            losses.append((1.0 - t) * x - min(x, 0.0))
+        else:
+            losses.append(max(x, 0.0) - x * t + math.log1p(e))
         s = 1.0 / (1.0 + e) if x >= 0.0 else e / (1.0 + e)
         grads.append(s - t)
     return _reduce("binary_cross_entropy_with_logits", preds, losses, grads, reduction)
@@ -237,8 +255,8 @@ def cross_entropy(logits: Sequence[Any], target: int | Sequence[int], reduction:
 def _class_index(c: object, n: int) -> int:
     if isinstance(c, float) and c.is_integer():
         c = int(c)
-    if not isinstance(c, numbers.Integral) or isinstance(c, bool):
-        raise TypeError(f"cross_entropy(): the target is a class index (an int), got {type(c).__name__} {c!r}")
+    if not is_integer(c):
+        raise TypeError(f"cross_entropy(): the target is a class index (an int), got {show(c)}")
     if not 0 <= c < n:
         raise ValueError(f"cross_entropy(): class index {c} is out of range for {n} logits (0 to {n - 1})")
     return int(c)
@@ -259,7 +277,7 @@ def _params(params: Iterable[Value] | Any, name: str) -> list[Value]:
     values = list(params)
     for p in values:
         if not isinstance(p, Value):
-            raise TypeError(f"{name}(): takes Values (e.g. model.parameters()), got {type(p).__name__} {p!r}")
+            raise TypeError(f"{name}(): takes Values (e.g. model.parameters()), got {show(p)}")
     return values
 
 
@@ -279,3 +297,73 @@ def l2_penalty(params: Iterable[Value]) -> Value:
     """
     values = _params(params, "l2_penalty")
     return make_op("l2_penalty", sum(p.data * p.data for p in values), values, [2.0 * p.data for p in values])
+
+
+# ---- losses by name ------------------------------------------------------------------
+LOSSES: dict[str, Callable[..., Loss]] = {
+    "mse": mse_loss,
+    "mse_loss": mse_loss,
+    "mae": mae_loss,
+    "mae_loss": mae_loss,
+    "l1": mae_loss,
+    "l1_loss": mae_loss,
+    "bce": binary_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+    "bce_logits": binary_cross_entropy_with_logits,
+    "bce_with_logits": binary_cross_entropy_with_logits,
+    "binary_cross_entropy_with_logits": binary_cross_entropy_with_logits,
+    "ce": cross_entropy,
+    "cross_entropy": cross_entropy,
+    "hinge": hinge_loss,
+    "hinge_loss": hinge_loss,
+}
+"""Every loss name ``fit`` and the command line accept, PyTorch's spellings included."""
+
+TARGETS: dict[Callable[..., Loss], str] = {
+    mse_loss: "real",
+    mae_loss: "real",
+    binary_cross_entropy: "0/1",
+    binary_cross_entropy_with_logits: "0/1",
+    hinge_loss: "-1/+1",
+    cross_entropy: "class",
+}
+"""What each loss wants as targets.
+
+``"real"``: any numbers (regression; 0/1 or -1/+1 labels make it a classifier
+too); ``"0/1"``: labels 0 and 1 (or probabilities), one output per sample;
+``"-1/+1"``: labels -1 and +1, one score per sample; ``"class"``: class
+indices 0..k-1, one score per class.
+"""
+
+# Losses whose outputs move towards the target values themselves (a probability
+# or the label), so a classifier with 0/1 labels splits its single output at 0.5;
+# the other losses score on the whole real line and split at 0.
+_OUTPUTS_NEAR_TARGETS = (mse_loss, mae_loss, binary_cross_entropy)
+
+
+def loss_function(loss: str | Callable[..., Loss]) -> Callable[..., Loss]:
+    """The loss function for a name in ``LOSSES`` (a function is returned as it is)."""
+    if isinstance(loss, str):
+        if loss not in LOSSES:
+            names = ", ".join(map(repr, LOSSES))
+            raise ValueError(f"unknown loss {shorten(repr(loss), 80)}; use one of {names} or a function loss(outputs, targets)")
+        return LOSSES[loss]
+    if callable(loss):
+        return loss
+    raise TypeError(f"loss must be a name such as 'mse' or a function loss(outputs, targets), got {show(loss)}")
+
+
+def decision_threshold(loss: str | Callable[..., Loss], targets: Iterable[Any]) -> float | None:
+    """Where a single output splits class 0 from class 1 when a model trained with ``loss`` is measured.
+
+    0.5 for a loss whose outputs approach 0/1 labels (``mse``, ``mae``,
+    ``bce``: probabilities); ``None`` otherwise, which ``nn.metrics.accuracy``
+    reads as 0 (raw scores, logits, -1/+1 labels) or argmax (one score per class).
+    """
+    if loss_function(loss) not in _OUTPUTS_NEAR_TARGETS:
+        return None
+    try:
+        labels = set(targets)
+    except TypeError:  # rows of targets (several outputs): not one score per sample
+        return None
+    return 0.5 if labels <= {0, 1} else None

@@ -1,134 +1,13 @@
-"""nn.losses: values and gradients equal torch.nn.functional's (float64)."""
+"""nn.losses: hand-derived values and gradients, the loss names, and clear errors."""
 
 import math
 
 import pytest
-import torch
-import torch.nn.functional as F
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from helpers import close
 
 import nn
 from autograd import Value
-
-
-def close(a: float, b: float, tol: float = 1e-10) -> bool:
-    return math.isclose(a, b, rel_tol=tol, abs_tol=tol)
-
-
-def compare(ours, theirs, preds: list[float], targets, reduction: str = "mean") -> None:
-    """Our loss and the gradient of every prediction equal torch's."""
-    vs = [Value(p) for p in preds]
-    loss = ours(vs, targets, reduction=reduction)
-    total = loss if isinstance(loss, Value) else sum(loss, Value(0.0))
-    total.backward()
-    t = torch.tensor(preds, dtype=torch.float64, requires_grad=True)
-    ref = theirs(t, torch.tensor(targets, dtype=torch.float64), reduction=reduction)
-    ref.sum().backward()
-    if reduction == "none":
-        assert [v.data for v in loss] == pytest.approx(ref.tolist(), rel=1e-10, abs=1e-10)
-    else:
-        assert close(loss.data, ref.item()), (loss.data, ref.item())
-    for v, g in zip(vs, t.grad.tolist(), strict=True):
-        assert close(v.grad, g), (preds, targets, v.grad, g)
-
-
-def hinge_torch(s, y, reduction="mean"):
-    losses = torch.relu(1 - y * s)
-    return {"mean": losses.mean(), "sum": losses.sum(), "none": losses}[reduction]
-
-
-finite = st.floats(-1000.0, 1000.0, allow_nan=False)
-probability = st.floats(0.0, 1.0)
-label01 = st.sampled_from([0.0, 1.0])
-reductions = st.sampled_from(["mean", "sum", "none"])
-
-
-def paired(x, y):
-    return st.integers(1, 8).flatmap(
-        lambda n: st.tuples(st.lists(x, min_size=n, max_size=n), st.lists(y, min_size=n, max_size=n))
-    )
-
-
-@settings(max_examples=80, deadline=None)
-@given(paired(finite, finite), reductions)
-def test_mse_matches_torch(data, reduction):
-    compare(nn.mse_loss, F.mse_loss, *data, reduction)
-
-
-@settings(max_examples=80, deadline=None)
-@given(paired(finite, finite | st.sampled_from([0.0, 1.0])), reductions)
-def test_mae_matches_torch_l1_loss(data, reduction):
-    compare(nn.mae_loss, F.l1_loss, *data, reduction)
-
-
-def test_mae_gradient_is_zero_where_prediction_equals_target():
-    compare(nn.mae_loss, F.l1_loss, [1.0, 2.0], [1.0, 0.0])
-
-
-@settings(max_examples=80, deadline=None)
-@given(paired(probability | st.sampled_from([0.0, 1.0, 1e-300, 1 - 1e-16]), probability | label01), reductions)
-def test_bce_matches_torch_including_clamped_logs(data, reduction):
-    compare(nn.binary_cross_entropy, F.binary_cross_entropy, *data, reduction)
-
-
-def test_bce_at_zero_and_one_is_clamped_like_torch():
-    loss = nn.binary_cross_entropy([Value(0.0), Value(1.0)], [1, 0])
-    assert loss.data == 100.0  # log clamped at -100
-    compare(nn.binary_cross_entropy, F.binary_cross_entropy, [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 1.0])
-
-
-@settings(max_examples=80, deadline=None)
-@given(paired(finite | st.sampled_from([-1000.0, 1000.0, 0.0, 36.0, -36.0]), probability | label01), reductions)
-def test_bce_with_logits_matches_torch(data, reduction):
-    compare(nn.binary_cross_entropy_with_logits, F.binary_cross_entropy_with_logits, *data, reduction)
-
-
-@settings(max_examples=80, deadline=None)
-@given(paired(finite, st.sampled_from([-1.0, 1.0])), reductions)
-def test_hinge_matches_relu_of_margin(data, reduction):
-    compare(nn.hinge_loss, hinge_torch, *data, reduction)
-
-
-logit_rows = st.integers(1, 5).flatmap(
-    lambda k: st.tuples(
-        st.lists(st.lists(finite, min_size=k, max_size=k), min_size=1, max_size=5),
-        st.integers(0, 10**6),
-    )
-)
-
-
-@settings(max_examples=80, deadline=None)
-@given(logit_rows, reductions)
-def test_batch_cross_entropy_matches_torch(data, reduction):
-    rows, seed = data
-    k = len(rows[0])
-    classes = [(seed + 7 * i) % k for i in range(len(rows))]
-    values = [[Value(z) for z in row] for row in rows]
-    loss = nn.cross_entropy(values, classes, reduction=reduction)
-    (loss if isinstance(loss, Value) else sum(loss, Value(0.0))).backward()
-    t = torch.tensor(rows, dtype=torch.float64, requires_grad=True)
-    ref = F.cross_entropy(t, torch.tensor(classes), reduction=reduction)
-    ref.sum().backward()
-    got = [loss.data] if isinstance(loss, Value) else [v.data for v in loss]
-    assert got == pytest.approx(ref.reshape(-1).tolist(), rel=1e-10, abs=1e-10)
-    grads = [[v.grad for v in row] for row in values]
-    for row, ref_row in zip(grads, t.grad.tolist(), strict=True):
-        assert row == pytest.approx(ref_row, rel=1e-10, abs=1e-10)
-
-
-@settings(max_examples=80, deadline=None)
-@given(st.lists(finite, min_size=1, max_size=6), st.integers(0, 5))
-def test_single_cross_entropy_matches_torch(logits, c):
-    c %= len(logits)
-    values = [Value(z) for z in logits]
-    loss = nn.cross_entropy(values, c)
-    loss.backward()
-    t = torch.tensor([logits], dtype=torch.float64, requires_grad=True)
-    ref = F.cross_entropy(t, torch.tensor([c]))
-    ref.backward()
-    assert close(loss.data, ref.item())
-    assert [v.grad for v in values] == pytest.approx(t.grad[0].tolist(), rel=1e-10, abs=1e-10)
+from nn.losses import LOSSES, TARGETS, decision_threshold, loss_function
 
 
 def test_cross_entropy_extreme_logits_are_finite():
@@ -148,20 +27,6 @@ def test_cross_entropy_worked_example():
 def test_squared_error_worked_example():
     assert nn.mse_loss(Value(0.5), 0).data == 0.25
     assert nn.mse_loss(0.5, [0.0]).data == 0.25
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(finite | st.just(0.0), min_size=0, max_size=8))
-def test_penalties_match_torch(params):
-    for ours, theirs in [(nn.l1_penalty, lambda t: t.abs().sum()), (nn.l2_penalty, lambda t: (t**2).sum())]:
-        vs = [Value(p) for p in params]
-        out = ours(vs)
-        out.backward()
-        t = torch.tensor(params, dtype=torch.float64, requires_grad=True)
-        ref = theirs(t)
-        ref.backward()
-        assert close(out.data, ref.item())
-        assert [v.grad for v in vs] == pytest.approx(t.grad.tolist(), rel=1e-12)
 
 
 def test_penalties_accept_a_module():
@@ -214,3 +79,101 @@ def test_gradients_flow_into_a_model():
 def test_clear_errors(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_bce_at_zero_and_one_is_clamped_at_100():
+    ps = [Value(0.0), Value(1.0)]
+    loss = nn.binary_cross_entropy(ps, [1, 0])
+    assert loss.data == 100.0  # each log clamped at -100, as PyTorch does
+    loss.backward()
+    # d/dp = (p - t) / max(p (1 - p), 1e-12) / n, with 1e-12 as a 32-bit float
+    assert [p.grad for p in ps] == [-1 / 9.999999960041972e-13 / 2, 1 / 9.999999960041972e-13 / 2]
+
+
+def test_bce_of_a_nan_prediction_is_nan():
+    p, q = Value(math.nan), Value(0.5)
+    loss = nn.binary_cross_entropy([p, q], [1, 0])
+    assert math.isnan(loss.data)  # not a clamped, finite 100
+    loss.backward()
+    assert math.isnan(p.grad) and q.grad == pytest.approx(0.5 / 0.25 / 2)
+    per_sample = nn.binary_cross_entropy([Value(math.nan), Value(0.5)], [1, 0], reduction="none")
+    assert math.isnan(per_sample[0].data) and per_sample[1].data == pytest.approx(math.log(2))
+
+
+@pytest.mark.parametrize(
+    ("x", "t", "loss", "grad"),
+    [
+        # (1 - t) x - min(x, 0) at x = +-inf, as PyTorch; d/dx = sigmoid(x) - t
+        (math.inf, 0.0, math.inf, 1.0),
+        (math.inf, 0.3, math.inf, 0.7),
+        (math.inf, 1.0, math.nan, 0.0),  # 0 * inf
+        (-math.inf, 0.0, math.nan, 0.0),  # -inf + inf
+        (-math.inf, 1.0, math.nan, -1.0),
+        (math.nan, 1.0, math.nan, math.nan),
+        (0.0, 1.0, math.log(2), -0.5),
+        (50.0, 0.0, 50.0 + math.log1p(math.exp(-50.0)), 1.0 / (1.0 + math.exp(-50.0))),
+    ],
+)
+def test_bce_with_logits_at_the_ends_of_the_line(x, t, loss, grad):
+    v = Value(x)
+    out = nn.binary_cross_entropy_with_logits([v], [t])
+    out.backward()
+    assert close(out.data, loss) and close(v.grad, grad), (out.data, v.grad)
+
+
+# ---- the loss names ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("names", "function"),
+    [
+        (["mse", "mse_loss"], nn.mse_loss),
+        (["mae", "mae_loss", "l1", "l1_loss"], nn.mae_loss),
+        (["bce", "binary_cross_entropy"], nn.binary_cross_entropy),
+        (["bce_logits", "bce_with_logits", "binary_cross_entropy_with_logits"], nn.binary_cross_entropy_with_logits),
+        (["ce", "cross_entropy"], nn.cross_entropy),
+        (["hinge", "hinge_loss"], nn.hinge_loss),
+    ],
+)
+def test_every_name_and_pytorch_spelling_finds_its_loss(names, function):
+    for name in names:
+        assert LOSSES[name] is function and loss_function(name) is function
+    assert sorted(name for name, f in LOSSES.items() if f is function) == sorted(names)
+
+
+def test_loss_function_passes_a_function_through_and_explains_mistakes():
+    assert loss_function(nn.mse_loss) is nn.mse_loss
+    with pytest.raises(ValueError, match="unknown loss 'crossentropy'; use one of 'mse', 'mse_loss', .*'cross_entropy'"):
+        loss_function("crossentropy")
+    with pytest.raises(TypeError, match="got int 3"):
+        loss_function(3)
+
+
+def test_targets_say_what_each_loss_expects():
+    assert {f.__name__: kind for f, kind in TARGETS.items()} == {
+        "mse_loss": "real",
+        "mae_loss": "real",
+        "binary_cross_entropy": "0/1",
+        "binary_cross_entropy_with_logits": "0/1",
+        "hinge_loss": "-1/+1",
+        "cross_entropy": "class",
+    }
+    assert set(TARGETS) == set(LOSSES.values())
+
+
+@pytest.mark.parametrize(
+    ("loss", "targets", "threshold"),
+    [
+        ("bce", [0, 1, 1], 0.5),  # probabilities
+        ("mse", [0.0, 1.0], 0.5),  # outputs move towards the labels 0 and 1
+        ("l1", [1, 1], 0.5),
+        (nn.mse_loss, [0, 1], 0.5),
+        ("mse", [-1, 1], None),  # -1/+1 labels: the sign
+        ("mse", [0.2, 1.7], None),  # regression: accuracy does not apply
+        ("mse", [[0.0, 1.0]], None),  # several outputs per sample
+        ("bce_with_logits", [0, 1], None),  # logits: 0
+        ("hinge", [-1, 1], None),
+        ("cross_entropy", [0, 2, 1], None),  # argmax
+        (lambda outputs, targets: nn.mse_loss(outputs, targets), [0, 1], None),  # unknown: raw scores
+    ],
+)
+def test_decision_threshold(loss, targets, threshold):
+    assert decision_threshold(loss, targets) == threshold
