@@ -1,4 +1,4 @@
-"""Tests for nn/playground.py: the model and controller, and the widgets without a browser."""
+"""Tests for nn/playground/: the model and controller, and the widgets without a browser."""
 
 from __future__ import annotations
 
@@ -136,12 +136,12 @@ def test_backward_step_walks_the_records_of_backward_steps():
         assert got.node.label == want.node.label and got.parent.label == want.parent.label
         assert got.local_grad == pytest.approx(want.local_grad)
         assert got.contribution == pytest.approx(want.contribution)
-    assert pg.backward_steps == walked
+    assert pg.applied_steps == walked
     # the model's own gradients are untouched, and the next call starts again
     assert all(p.grad == 0.0 for p in pg.model.parameters())
     again = pg.backward_step()
     assert again is not None and again.contribution == pytest.approx(walked[0].contribution)
-    assert pg.backward_steps == [again]
+    assert pg.applied_steps == [again]
 
 
 def test_backward_graph_draws_with_the_step_highlighted():
@@ -200,7 +200,7 @@ def test_the_widget_shows_controls_and_views_and_its_buttons_work():
     assert app.boundary.value != picture and "epoch 1" in app.status.value
     graph = app.graph.value
     app.backward_button.click()
-    assert len(app.pg.backward_steps) == 1 and app.graph.value != graph and "step 1" in app.graph.value
+    assert len(app.pg.applied_steps) == 1 and app.graph.value != graph and "step 1" in app.graph.value
     app.reset_button.click()
     assert app.pg.epoch == 0 and weights(app.pg) == before
 
