@@ -388,22 +388,27 @@ class Value:
     def backward(self) -> None:
         """Fill in ``grad`` of every Value this one depends on (d self / d v).
 
-        Leaves accumulate (call it twice, get twice the gradient); interior
+        Leaves accumulate: each pass adds its own total to a leaf's gradient
+        once, so calling it twice gives exactly twice the gradient. Interior
         nodes are recomputed from zero on every call.
         """
         with _cyclic_gc_paused():
-            order = self._start_backward()
-            if _mode.get() & _ANOMALY:
-                for step in _steps(order):
-                    _check_step(step)
-                return
-            # The chain rule, once per edge, from the output back to the inputs.
-            for node in reversed(order):
-                upstream = node.grad
-                if upstream == 0.0 and _isfinite(builtins.sum(node.local_grads)):
-                    continue  # every contribution would be 0 * (a finite number) = 0 (a finite sum has no inf or nan)
-                for parent, local_grad in zip(node.parents, node.local_grads):
-                    parent.grad += local_grad * upstream
+            nodes, leaves, earlier = self._start_backward()
+            try:
+                if _mode.get() & _ANOMALY:
+                    for step in _steps(nodes):
+                        _check_step(step)
+                    return
+                # The chain rule, once per edge, from the output back to the inputs.
+                for node in reversed(nodes):
+                    upstream = node.grad
+                    if upstream == 0.0 and _isfinite(builtins.sum(node.local_grads)):
+                        continue  # every contribution would be 0 * (a finite number) = 0 (a finite sum has no inf or nan)
+                    for parent, local_grad in zip(node.parents, node.local_grads):
+                        parent.grad += local_grad * upstream
+            finally:
+                for leaf, grad in zip(leaves, earlier):
+                    leaf.grad += grad
 
     def backward_steps(self) -> Iterator[Step]:
         """``backward()`` one chain-rule step at a time.
@@ -412,21 +417,31 @@ class Value:
         one edge and yields the ``Step`` it applied. Exhausting the
         generator leaves the same gradients as ``backward()``.
         """
-        order = self._start_backward()
+        nodes, leaves, earlier = self._start_backward()
         check = _mode.get() & _ANOMALY
-        for step in _steps(order):
-            if check:
-                _check_step(step)
-            yield step
+        try:
+            for step in _steps(nodes):
+                if check:
+                    _check_step(step)
+                yield step
+        finally:
+            for leaf, grad in zip(leaves, earlier):
+                leaf.grad += grad
 
+    def _start_backward(self) -> tuple[list[Value], list[Value], list[float]]:
+        """Every node in topological order, the leaves, and the leaves' earlier gradients.
 
-    def _start_backward(self) -> list[Value]:
-        """The computed nodes in topological order, their gradients zeroed, and d self/d self = 1."""
-        order = topological_order(self, leaves=False)
-        for node in order:  # interior gradients start from zero every time
+        Every gradient is set to zero and d self/d self = 1: the pass computes
+        its own total for each leaf, which is added to the earlier gradient
+        at the end (as PyTorch does), so two passes give exactly twice one.
+        """
+        nodes = topological_order(self)
+        leaves = [v for v in nodes if not v.parents]
+        earlier = [v.grad for v in leaves]
+        for node in nodes:
             node.grad = 0.0
-        self.grad += 1.0  # a leaf root accumulates, like every leaf
-        return order
+        self.grad = 1.0
+        return nodes, leaves, earlier
 
 
 class Step(NamedTuple):
@@ -588,26 +603,22 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     Iterative depth-first search (no recursion, so a graph a million nodes
     deep is fine). With ``leaves=False`` only computed nodes are listed.
     """
-    if not root.parents:
-        return [root] if leaves else []
     order: list[Value] = []
     visited = {root}
     stack = [(root, iter(root.parents))]
     while stack:
         node, parents = stack[-1]
         for parent in parents:
-            if not parent.parents:  # a leaf: nothing to visit behind it
-                if leaves and parent not in visited:
-                    visited.add(parent)
-                    order.append(parent)
-            elif parent not in visited:
+            if parent not in visited:
                 visited.add(parent)
-                stack.append((parent, iter(parent.parents)))
-                break
+                if parent.parents:  # visit its own parents first
+                    stack.append((parent, iter(parent.parents)))
+                    break
+                order.append(parent)  # a leaf: nothing behind it
         else:  # every parent is placed: so is this node
             stack.pop()
             order.append(node)
-    return order
+    return order if leaves else [v for v in order if v.parents]
 
 
 # --------------------------------------------------------------------------
