@@ -405,7 +405,8 @@ class Value:
                     if upstream == 0.0 and _isfinite(builtins.sum(node.local_grads)):
                         continue  # every contribution would be 0 * (a finite number) = 0 (a finite sum has no inf or nan)
                     for parent, local_grad in zip(node.parents, node.local_grads):
-                        parent.grad += local_grad * upstream
+                        if local_grad:  # a zero local derivative passes nothing, not even 0 * inf (as PyTorch's relu)
+                            parent.grad += local_grad * upstream
             finally:
                 for leaf, grad in zip(leaves, earlier):
                     leaf.grad += grad
@@ -459,7 +460,7 @@ def _steps(order: list[Value]) -> Iterator[Step]:
     for node in reversed(order):
         upstream = node.grad
         for parent, local_grad in zip(node.parents, node.local_grads):
-            contribution = local_grad * upstream
+            contribution = local_grad * upstream if local_grad else 0.0
             parent.grad += contribution
             yield Step(node, parent, local_grad, upstream, contribution)
 

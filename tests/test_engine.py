@@ -173,6 +173,44 @@ def test_derivative_at_zero_follows_pytorch(fn, expected):
 
 
 # ---------------------------------------------------------------------------
+# A zero local derivative passes no gradient (PyTorch masks relu, abs, sign, max)
+# ---------------------------------------------------------------------------
+def test_log_of_a_dead_relu_passes_zero_not_nan():
+    x = Value(-1.0)
+    x.relu().log().backward()  # log'(0) = inf reaches relu, whose local derivative is 0
+    assert x.grad == 0.0
+
+
+@pytest.mark.parametrize("upstream", [math.inf, -math.inf, math.nan])
+@pytest.mark.parametrize(
+    "fn",
+    [lambda v: v.relu(), abs, lambda v: v * 0.0, lambda v: autograd.make_op("sign", 1.0, [v], [0.0])],
+    ids=["relu", "abs", "times_zero", "sign"],
+)
+def test_zero_local_derivative_masks_infinite_and_nan_upstream(fn, upstream):
+    x = Value(0.0 if fn is abs else -2.0)
+    (fn(x) * upstream).backward()
+    assert x.grad == 0.0
+
+
+def test_dot_with_a_zero_input_passes_nothing_to_its_weight():
+    x, w = Value(0.0), Value(3.0)
+    (autograd.dot([x], [w]) * math.inf).backward()
+    assert w.grad == 0.0 and x.grad == math.inf
+
+
+def test_masked_edges_still_appear_as_steps_adding_zero():
+    x = Value(-1.0, label="x")
+    y = x.relu()
+    steps = list((y.log()).backward_steps())
+    assert [(s.node.op, s.local_grad, s.upstream, s.contribution) for s in steps] == [
+        ("log", math.inf, 1.0, math.inf),
+        ("relu", 0.0, math.inf, 0.0),
+    ]
+    assert x.grad == 0.0
+
+
+# ---------------------------------------------------------------------------
 # backward(): accumulation, recomputation, steps
 # ---------------------------------------------------------------------------
 def _loss(x, w, b):
