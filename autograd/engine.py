@@ -276,10 +276,11 @@ class Value:
         return _as_value(other) * self
 
     def __truediv__(self, other: Operand) -> Value:
-        """a / b.   d/da = 1/b,   d/db = -a/b^2."""
+        """q = a / b.   d/da = 1/b,   d/db = -a/b^2 = -q/b (finite wherever the true value is)."""
         other = other if type(other) is Value else _as_value(other)
         a, b = self.data, other.data
-        return _result(_div(a, b), "/", (self, other), (_div(1.0, b), _div(-a, b * b)))
+        q = _div(a, b)
+        return _result(q, "/", (self, other), (_div(1.0, b), _div(-q, b)))
 
     def __rtruediv__(self, other: Operand) -> Value:
         return _as_value(other) / self

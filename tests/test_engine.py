@@ -476,6 +476,22 @@ def test_ieee_results(fn, expected):
     assert close(got, expected), got
 
 
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        (0.0, 1e-200, 0.0),  # -a/b^2 would be 0 * inf = nan
+        (1e-200, 1e-200, -1e200),  # b*b underflows to 0: -a/(b*b) would be -inf
+        (1e200, 1e200, -1e-200),  # b*b overflows: -a/(b*b) would be 0
+        (math.inf, 1e308, -math.inf),
+        (3.0, 2.0, -0.75),
+    ],
+)
+def test_division_gradient_by_the_denominator_is_minus_quotient_over_b(a, b, expected):
+    x, y = Value(a), Value(b)
+    (x / y).backward()
+    assert y.grad == expected
+
+
 # ---------------------------------------------------------------------------
 # detect_anomaly
 # ---------------------------------------------------------------------------
