@@ -3,8 +3,9 @@
 The generators follow scikit-learn's ``sklearn.datasets``: each returns
 ``(X, y)`` where ``X`` is a list of rows (lists of floats), ``y`` a list of
 integer labels ``0..k-1``, ``n_samples`` is the total number of rows, and
-``random_state`` (an int seed, a ``random.Random`` or ``None``) makes the
-result reproducible::
+``random_state`` is an int seed or a ``random.Random``; ``None`` draws from
+Python's global ``random``, so ``random.seed(s)`` reproduces a whole run.
+``load(name)`` makes any of the data sets in ``DATASETS`` by name::
 
     X, y = make_moons(n_samples=200, noise=0.1, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
@@ -20,13 +21,18 @@ from __future__ import annotations
 
 import csv
 import math
-import numbers
 import random
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
+from ._checks import RandomSource, as_rng, is_integer, is_real, positive_int, real, shorten, show
+from .metrics import class_labels
+
 __all__ = [
+    "DATASETS",
+    "load",
+    "make_xor",
     "xor",
     "logic_gate",
     "make_moons",
@@ -53,25 +59,16 @@ IRIS_CLASSES = ("setosa", "versicolor", "virginica")
 # --------------------------------------------------------------------------
 # Checking arguments
 # --------------------------------------------------------------------------
-def _rng(random_state: RandomState) -> random.Random:
-    """A ``random.Random`` from a seed; a given ``random.Random`` is used as it is."""
-    if isinstance(random_state, random.Random):
-        return random_state
-    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)):
-        return random.Random(random_state)
-    raise TypeError(f"random_state must be an int seed, a random.Random or None, got {type(random_state).__name__}")
-
-
-def _count(name: str, n: object, minimum: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < minimum:
-        raise ValueError(f"{name} must be a whole number >= {minimum}, got {n!r}")
-    return int(n)
+def _rng(random_state: object) -> RandomSource:
+    """The random source: ``None`` -> the global ``random`` module, an int -> a seeded ``random.Random``."""
+    return as_rng(random_state, "random_state")
 
 
 def _nonnegative(name: str, x: object) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not x >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {x!r}")
-    return float(x)
+    value = real(x, name)
+    if not value >= 0.0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return value
 
 
 def _matrix(X: Sequence[Sequence[float]], name: str = "X") -> Matrix:
@@ -80,7 +77,7 @@ def _matrix(X: Sequence[Sequence[float]], name: str = "X") -> Matrix:
         raise TypeError(f"{name} must be a list of rows (lists of numbers), got {type(X).__name__}")
     rows = []
     for i, row in enumerate(X):
-        if isinstance(row, (numbers.Real, str, bytes)) or not hasattr(row, "__iter__"):
+        if is_real(row) or isinstance(row, (bool, str, bytes)) or not hasattr(row, "__iter__"):
             raise TypeError(
                 f"{name}[{i}] is {row!r}, not a row; {name} must be a list of rows, "
                 f"e.g. [[x] for x in xs] for a single feature"
@@ -88,7 +85,9 @@ def _matrix(X: Sequence[Sequence[float]], name: str = "X") -> Matrix:
         try:
             rows.append([float(v) for v in row])
         except (TypeError, ValueError):
-            raise TypeError(f"{name}[{i}] must hold numbers, got {row!r}") from None
+            raise TypeError(f"{name}[{i}] must hold numbers, got {shorten(repr(row))}") from None
+        except OverflowError:
+            raise ValueError(f"{name}[{i}] holds a number too large for a float: {shorten(repr(row))}") from None
         if len(rows[-1]) != len(rows[0]):
             raise ValueError(f"{name}[{i}] has {len(row)} features but {name}[0] has {len(rows[0])}")
     if not rows:
@@ -101,7 +100,7 @@ def _same_length(X: Sequence[Any], y: Sequence[Any]) -> None:
         raise ValueError(f"X has {len(X)} rows but y has {len(y)} labels; they must match")
 
 
-def _shuffled(X: Matrix, y: list[int], rng: random.Random) -> tuple[Matrix, list[int]]:
+def _shuffled(X: Matrix, y: list[int], rng: RandomSource) -> tuple[Matrix, list[int]]:
     order = list(range(len(X)))
     rng.shuffle(order)
     return [X[i] for i in order], [y[i] for i in order]
@@ -147,7 +146,7 @@ def xor() -> tuple[Matrix, list[int]]:
 # --------------------------------------------------------------------------
 # Generators (scikit-learn's geometry)
 # --------------------------------------------------------------------------
-def _add_noise(X: Matrix, noise: float, rng: random.Random) -> Matrix:
+def _add_noise(X: Matrix, noise: float, rng: RandomSource) -> Matrix:
     if noise:
         return [[v + rng.gauss(0.0, noise) for v in row] for row in X]
     return X
@@ -161,7 +160,7 @@ def make_moons(n_samples: int = 100, noise: float = 0.0, random_state: RandomSta
     ``[1 - cos t, 1 - sin t - 0.5]``; ``t`` evenly spaced in ``[0, pi]``; then
     Gaussian noise of standard deviation ``noise`` on every coordinate.
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int(n_samples, "n_samples")
     noise = _nonnegative("noise", noise)
     rng = _rng(random_state)
     n_out = n // 2
@@ -182,9 +181,9 @@ def make_circles(n_samples: int = 100, noise: float = 0.0, random_state: RandomS
     ``factor * [cos t, sin t]``; ``t`` evenly spaced in ``[0, 2 pi)``; then
     Gaussian noise of standard deviation ``noise``. ``0 <= factor < 1``.
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int(n_samples, "n_samples")
     noise = _nonnegative("noise", noise)
-    if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not 0.0 <= factor < 1.0:
+    if not is_real(factor) or not 0.0 <= factor < 1.0:  # type: ignore[operator]
         raise ValueError(f"factor (inner radius / outer radius) must be in [0, 1), got {factor!r}")
     rng = _rng(random_state)
     n_out = n // 2
@@ -210,9 +209,9 @@ def make_spirals(n_samples: int = 100, noise: float = 0.0, random_state: RandomS
     ``t = 4 j + 4 r + N(0, noise)`` radians, point ``[r sin t, r cos t]``.
     The noise moves points along their circle (CS231n uses ``noise=0.2``).
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int(n_samples, "n_samples")
     noise = _nonnegative("noise", noise)
-    k = _count("n_classes", n_classes, minimum=2)
+    k = positive_int(n_classes, "n_classes", minimum=2)
     if n < k:
         raise ValueError(f"n_samples={n} is too few for {k} classes; give at least one point per class")
     rng = _rng(random_state)
@@ -241,17 +240,17 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
     Cluster ``j`` gets ``n_samples // k`` points (one more for the first
     ``n_samples % k``) drawn from ``N(centre_j, cluster_std_j**2)`` per feature.
     """
-    n = _count("n_samples", n_samples)
+    n = positive_int(n_samples, "n_samples")
     rng = _rng(random_state)
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
-        k = _count("centers", centers)
-        d = _count("n_features", n_features)
-        low, high = center_box
+    if is_integer(centers):
+        k = positive_int(centers, "centers")
+        d = positive_int(n_features, "n_features")
+        low, high = _box(center_box)
         points = [[rng.uniform(low, high) for _ in range(d)] for _ in range(k)]
     else:
         points = _matrix(centers, "centers")
         k = len(points)
-    if isinstance(cluster_std, numbers.Real):
+    if is_real(cluster_std):
         stds = [_nonnegative("cluster_std", cluster_std)] * k
     else:
         stds = [_nonnegative("cluster_std", s) for s in cluster_std]
@@ -265,6 +264,33 @@ def make_blobs(n_samples: int = 100, centers: int | Sequence[Sequence[float]] = 
             y.append(j)
     if shuffle:
         X, y = _shuffled(X, y, rng)
+    return X, y
+
+
+def _box(center_box: object) -> tuple[float, float]:
+    if not isinstance(center_box, (tuple, list)) or len(center_box) != 2:
+        raise TypeError(f"center_box must be a pair (low, high), got {show(center_box)}")
+    low, high = real(center_box[0], "center_box[0]"), real(center_box[1], "center_box[1]")
+    if low > high:
+        raise ValueError(f"center_box must be (low, high) with low <= high, got {show(center_box)}")
+    return low, high
+
+
+def make_xor(n_samples: int = 100, noise: float = 0.0, random_state: RandomState = None) -> tuple[Matrix, list[int]]:
+    """XOR as a cloud: points uniform in the square [-1, 1]^2, label 1 where exactly one coordinate is positive.
+
+    That is XOR of "x1 > 0" and "x2 > 0", the truth table of ``xor()`` spread
+    over four quadrants. Then Gaussian noise of standard deviation ``noise``
+    on every coordinate (the label stays that of the point before the noise).
+    """
+    n = positive_int(n_samples, "n_samples")
+    noise = _nonnegative("noise", noise)
+    rng = _rng(random_state)
+    X, y = [], []
+    for _ in range(n):
+        a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
+        y.append(1 if (a > 0.0) != (b > 0.0) else 0)
+        X.append([a + rng.gauss(0.0, noise), b + rng.gauss(0.0, noise)] if noise else [a, b])
     return X, y
 
 
@@ -287,6 +313,63 @@ def load_iris() -> tuple[Matrix, list[int]]:
 
 
 # --------------------------------------------------------------------------
+# Every data set by name
+# --------------------------------------------------------------------------
+DATASETS: dict[str, str] = {
+    "moons": "two interleaving half circles, 2 classes (make_moons)",
+    "circles": "a circle inside a circle, 2 classes (make_circles)",
+    "spirals": "interleaved spiral arms, 2 classes (make_spirals; n_classes=k for more)",
+    "xor": "XOR: its four truth-table points, or with n_samples a cloud over four quadrants (make_xor)",
+    "blobs": "Gaussian clusters, 3 classes (make_blobs)",
+    "iris": "Fisher's 150 Iris flowers, 4 features, 3 classes (load_iris)",
+}
+"""The data sets ``load`` makes, each with a one-line description."""
+
+_DEFAULT_NOISE = {"moons": 0.1, "circles": 0.05, "spirals": 0.1, "xor": 0.0, "blobs": 1.0}
+
+
+def load(
+    name: str,
+    n_samples: int | None = None,
+    noise: float | None = None,
+    random_state: RandomState = None,
+    **options: Any,
+) -> tuple[Matrix, list[int]]:
+    """The data set ``name`` from ``DATASETS`` as ``(X, y)``.
+
+    ``n_samples`` defaults to 100 for the generated sets; ``"xor"`` without it
+    is the four truth-table points of ``xor()``, with it ``make_xor``'s cloud;
+    ``"iris"`` always has its 150 rows. ``noise`` is the standard deviation of
+    the Gaussian noise (for ``"blobs"``: of each cluster); it defaults to 0.1
+    for moons and spirals, 0.05 for circles, 0 for xor, 1.0 for blobs.
+    ``random_state`` is an int seed, a ``random.Random``, or ``None`` (Python's
+    global ``random``). ``options`` go to the generator, e.g.
+    ``load("circles", factor=0.5)``, ``load("spirals", n_classes=3)``,
+    ``load("blobs", centers=[[-1, -1], [1, 1]])``.
+
+    >>> X, y = load("moons", n_samples=200, noise=0.2, random_state=0)
+    """
+    if not isinstance(name, str) or name not in DATASETS:
+        raise ValueError(f"unknown data set {shorten(repr(name), 80)}; use one of {', '.join(map(repr, DATASETS))}")
+    if name == "iris" or (name == "xor" and n_samples is None):
+        if noise is not None or options or n_samples is not None:
+            given = [k for k, v in {"n_samples": n_samples, "noise": noise, **options}.items() if v is not None]
+            raise ValueError(f"{name!r} is a fixed data set; leave out {', '.join(given)}")
+        return load_iris() if name == "iris" else xor()
+    n = 100 if n_samples is None else n_samples
+    sd = _DEFAULT_NOISE[name] if noise is None else noise
+    if name == "moons":
+        return make_moons(n, noise=sd, random_state=random_state, **options)
+    if name == "circles":
+        return make_circles(n, noise=sd, random_state=random_state, **options)
+    if name == "spirals":
+        return make_spirals(n, noise=sd, random_state=random_state, **options)
+    if name == "xor":
+        return make_xor(n, noise=sd, random_state=random_state, **options)
+    return make_blobs(n, cluster_std=sd, random_state=random_state, **options)
+
+
+# --------------------------------------------------------------------------
 # Splitting, scaling, encoding, batching
 # --------------------------------------------------------------------------
 def train_test_split(X: Sequence[Any], y: Sequence[Any], test_size: float | int = 0.25,
@@ -301,9 +384,9 @@ def train_test_split(X: Sequence[Any], y: Sequence[Any], test_size: float | int 
     """
     _same_length(X, y)
     n = len(X)
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
-        raise TypeError(f"test_size must be a fraction or a number of rows, got {type(test_size).__name__}")
-    if isinstance(test_size, numbers.Integral):
+    if not is_real(test_size):
+        raise TypeError(f"test_size must be a fraction or a number of rows, got {show(test_size)}")
+    if is_integer(test_size):
         if not 0 < test_size < n:
             raise ValueError(f"test_size={test_size} rows must be between 1 and {n - 1} for {n} rows")
         n_test = int(test_size)
@@ -331,22 +414,50 @@ def standardize(X: Sequence[Sequence[float]], mean: Sequence[float] | None = Non
     ``StandardScaler``); pass the training set's statistics to scale test
     data the same way. A constant feature has ``std`` 1.0 (it becomes 0).
     """
-    rows = _matrix(X)
-    n, d = len(rows), len(rows[0])
+    rows = _finite(_matrix(X), "X")
+    d = len(rows[0])
     columns = list(zip(*rows, strict=True))
-    mean = [sum(col) / n for col in columns] if mean is None else [float(m) for m in mean]
+    mean = [_mean(col) for col in columns] if mean is None else [real(m, "mean") for m in mean]
     if len(mean) != d:
         raise ValueError(f"X has {d} features but mean has {len(mean)}")
     if std is None:
-        std = [math.sqrt(sum((v - m) ** 2 for v in col) / n) for col, m in zip(columns, mean, strict=True)]
+        std = [_std(col, m) for col, m in zip(columns, mean, strict=True)]
         std = [s if s > 0.0 else 1.0 for s in std]
-    std = [float(s) for s in std]
+    std = [real(s, "std") for s in std]
     if len(std) != d:
         raise ValueError(f"X has {d} features but std has {len(std)}")
     if any(not s > 0.0 for s in std):
         raise ValueError(f"std must be positive for every feature, got {std}")
     scaled = [[(v - m) / s for v, m, s in zip(row, mean, std, strict=True)] for row in rows]
     return scaled, mean, std
+
+
+def _mean(column: Sequence[float]) -> float:
+    """sum / n; for numbers near the float limit (1e308) the sum is scaled first so it cannot overflow."""
+    n = len(column)
+    mean = sum(column) / n
+    if math.isinf(mean):
+        top = max(abs(v) for v in column)
+        mean = sum(v / top for v in column) / n * top
+    return mean
+
+
+def _std(column: Sequence[float], mean: float) -> float:
+    """sqrt(mean (x - mean)^2), the population standard deviation; scaled like ``_mean`` near the float limit."""
+    n = len(column)
+    std = math.sqrt(sum((v - mean) * (v - mean) for v in column) / n)
+    if math.isinf(std):
+        top = max(abs(v) for v in column)
+        std = math.sqrt(sum((v / top - mean / top) ** 2 for v in column) / n) * top
+    return std
+
+
+def _finite(rows: Matrix, name: str) -> Matrix:
+    for i, row in enumerate(rows):
+        for j, v in enumerate(row):
+            if not math.isfinite(v):
+                raise ValueError(f"{name}[{i}][{j}] is {v}; scaling needs finite numbers (drop or fill in that value)")
+    return rows
 
 
 def minmax_scale(X: Sequence[Sequence[float]], data_min: Sequence[float] | None = None,
@@ -359,34 +470,35 @@ def minmax_scale(X: Sequence[Sequence[float]], data_min: Sequence[float] | None 
     pass the training set's ``data_min``/``data_max`` to scale test data the
     same way. A constant feature maps to ``low``.
     """
-    rows = _matrix(X)
+    rows = _finite(_matrix(X), "X")
     d = len(rows[0])
-    low, high = (float(v) for v in feature_range)
+    if not isinstance(feature_range, (tuple, list)) or len(feature_range) != 2:
+        raise TypeError(f"feature_range must be a pair (low, high), got {show(feature_range)}")
+    low, high = real(feature_range[0], "feature_range[0]"), real(feature_range[1], "feature_range[1]")
     if not low < high:
         raise ValueError(f"feature_range must be (low, high) with low < high, got {feature_range!r}")
     data_min = [min(col) for col in zip(*rows, strict=True)] if data_min is None else [float(v) for v in data_min]
     data_max = [max(col) for col in zip(*rows, strict=True)] if data_max is None else [float(v) for v in data_max]
     if len(data_min) != d or len(data_max) != d:
         raise ValueError(f"X has {d} features but data_min has {len(data_min)} and data_max {len(data_max)}")
-    scale = [(high - low) / (b - a) if b > a else 0.0 for a, b in zip(data_min, data_max, strict=True)]
-    scaled = [[low + (v - a) * s for v, a, s in zip(row, data_min, scale, strict=True)] for row in rows]
+    # a range wider than the largest float (-1e308 to 1e308) is measured in halves
+    halves = [0.5 if math.isinf(b - a) else 1.0 for a, b in zip(data_min, data_max, strict=True)]
+    scale = [
+        (high - low) / (f * b - f * a) if b > a else 0.0 for a, b, f in zip(data_min, data_max, halves, strict=True)
+    ]
+    scaled = [
+        [low + (f * v - f * a) * s for v, a, s, f in zip(row, data_min, scale, halves, strict=True)] for row in rows
+    ]
     return scaled, data_min, data_max
 
 
 def one_hot(labels: Sequence[int], num_classes: int | None = None) -> Matrix:
     """Each label ``c`` as a row of ``num_classes`` floats, 1.0 at position ``c`` and 0.0 elsewhere.
 
-    ``num_classes`` defaults to ``max(labels) + 1``.
+    ``num_classes`` defaults to ``max(labels) + 1``. Labels are whole numbers
+    from 0 to ``nn.metrics.MAX_CLASSES - 1``, checked before any row is built.
     """
-    ints = []
-    for i, c in enumerate(labels):
-        if isinstance(c, bool) or not isinstance(c, numbers.Real) or c < 0 or c != int(c):
-            raise ValueError(f"labels must be whole numbers 0, 1, 2, ...; labels[{i}] is {c!r}")
-        ints.append(int(c))
-    k = (max(ints) + 1 if ints else 0) if num_classes is None else _count("num_classes", num_classes)
-    for i, c in enumerate(ints):
-        if c >= k:
-            raise ValueError(f"labels[{i}] is {c}, too large for num_classes={k} (labels go 0..{k - 1})")
+    ints, k = class_labels(labels, "labels", num_classes)
     return [[1.0 if j == c else 0.0 for j in range(k)] for c in ints]
 
 
@@ -399,7 +511,7 @@ def batches(X: Sequence[Any], y: Sequence[Any], batch_size: int, shuffle: bool =
     int seed to get the same order every time.
     """
     _same_length(X, y)  # checked now, not at the first next()
-    size = _count("batch_size", batch_size)
+    size = positive_int(batch_size, "batch_size")
     order = list(range(len(X)))
     if shuffle:
         _rng(random_state).shuffle(order)

@@ -1,5 +1,8 @@
 """How often a classifier is right: ``accuracy``, ``predict_classes`` and ``confusion_matrix``.
 
+``accuracy(outputs, targets)`` and ``confusion_matrix(y_true, y_pred)`` both
+take a model's raw outputs (``confusion_matrix`` also takes predicted labels).
+
 A model's output for one sample is either
 
 * one score (a ``Value`` or a number): a binary classifier. The predicted
@@ -13,31 +16,40 @@ A model's output for one sample is either
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Sequence
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from autograd import Value
 
-__all__ = ["accuracy", "predict_classes", "confusion_matrix"]
+from ._checks import is_integer, is_real, positive_int, show
+
+__all__ = ["accuracy", "predict_classes", "confusion_matrix", "class_labels", "MAX_CLASSES"]
+
+MAX_CLASSES = 1000
+"""The most classes a label may name (labels 0..999): a label like 1e300 is a mistake, not a class."""
 
 
-def _number(x: object, what: str) -> float:
+def _as_float(x: object, what: str) -> float:
+    """A Value's ``data`` or a number, as a float."""
     if isinstance(x, Value):
         return x.data
-    if isinstance(x, numbers.Real):
-        return float(x)
-    raise TypeError(f"{what} must be a Value or a number, got {type(x).__name__} {x!r}")
+    if is_real(x):
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            return math.inf if x > 0 else -math.inf  # type: ignore[operator]
+    raise TypeError(f"{what} must be a Value or a number, got {show(x)}")
 
 
 def _scores(output: Any, i: int) -> float | list[float]:
     """One sample's output as a single score or a list of class scores."""
-    if isinstance(output, (Value, numbers.Real)):
-        return _number(output, f"outputs[{i}]")
+    if isinstance(output, Value) or is_real(output):
+        return _as_float(output, f"outputs[{i}]")
     if isinstance(output, (list, tuple)) and output:
         if len(output) == 1:  # a one-neuron output layer given as a list
-            return _number(output[0], f"outputs[{i}][0]")
-        return [_number(s, f"outputs[{i}][{j}]") for j, s in enumerate(output)]
+            return _as_float(output[0], f"outputs[{i}][0]")
+        return [_as_float(s, f"outputs[{i}][{j}]") for j, s in enumerate(output)]
     raise TypeError(f"outputs[{i}] must be a score or a list of class scores, got {type(output).__name__} {output!r}")
 
 
@@ -50,10 +62,40 @@ def _argmax(scores: list[float]) -> int:
 
 
 def _label(t: object, what: str) -> int:
-    value = _number(t, what)
-    if not value.is_integer():
-        raise ValueError(f"{what} must be a class label (a whole number), got {t!r}")
-    return int(value)
+    if is_integer(t):
+        value = int(t)  # type: ignore[call-overload]
+    elif isinstance(t, bool) or not _as_float(t, what).is_integer():  # also nan and inf
+        raise ValueError(f"{what} must be a class label (a whole number), got {show(t)}")
+    else:
+        value = int(_as_float(t, what))
+    if abs(value) >= MAX_CLASSES:
+        raise ValueError(f"{what} is {show(t)}: class labels go from 0 to {MAX_CLASSES - 1} at most")
+    return value
+
+
+def class_labels(labels: Iterable[Any], what: str = "labels", num_classes: int | None = None) -> tuple[list[int], int]:
+    """``labels`` as ints 0..k-1 and the number of classes ``k``, checked before anything is built.
+
+    ``k`` is ``num_classes``, or the largest label + 1. Labels must be whole
+    numbers (ints, or floats such as 2.0) from 0 to ``MAX_CLASSES - 1``; anything
+    else raises ValueError naming the first bad label (TypeError for a non-number).
+    """
+    ints = [_label(c, f"{what}[{i}]") for i, c in enumerate(labels)]
+    for i, c in enumerate(ints):
+        if c < 0:
+            raise ValueError(
+                f"{what}[{i}] is {c}: labels must be 0, 1, 2, ...; "
+                "map -1/+1 labels to 0/1 first, e.g. [(t + 1) // 2 for t in y]"
+            )
+    if num_classes is None:
+        return ints, max(ints) + 1 if ints else 0
+    k = positive_int(num_classes, "num_classes")
+    if k > MAX_CLASSES:
+        raise ValueError(f"num_classes must be at most {MAX_CLASSES}, got {k}")
+    for i, c in enumerate(ints):
+        if c >= k:
+            raise ValueError(f"{what}[{i}] is {c}, too large for num_classes={k} (labels go 0..{k - 1})")
+    return ints, k
 
 
 def predict_classes(outputs: Sequence[Any], threshold: float | None = None, signed: bool = False) -> list[int]:
@@ -102,7 +144,7 @@ def accuracy(outputs: Sequence[Any], targets: Sequence[Any], threshold: float | 
         if any(not isinstance(s, list) or len(s) != k for s in scores):
             raise ValueError(f"every sample must have the same number of class scores ({k} for outputs[0])")
         labels = [
-            _argmax([_number(v, f"targets[{i}]") for v in t]) if isinstance(t, (list, tuple))
+            _argmax([_as_float(v, f"targets[{i}]") for v in t]) if isinstance(t, (list, tuple))
             else _label(t, f"targets[{i}]")
             for i, t in enumerate(targets)
         ]
@@ -125,29 +167,28 @@ def accuracy(outputs: Sequence[Any], targets: Sequence[Any], threshold: float | 
     return sum(p == t for p, t in zip(preds, labels, strict=True)) / len(labels)
 
 
-def confusion_matrix(y_true: Sequence[Any], y_pred: Sequence[Any], num_classes: int | None = None) -> list[list[int]]:
+def confusion_matrix(
+    y_true: Sequence[Any], y_pred: Sequence[Any], num_classes: int | None = None, threshold: float | None = None
+) -> list[list[int]]:
     """Counts of (true class, predicted class) pairs: ``matrix[i][j]`` samples of class ``i`` predicted as ``j``.
 
     Rows are the true classes and columns the predictions, as in
     scikit-learn; the diagonal holds the correct predictions. Labels are
-    ``0..num_classes-1`` (``num_classes`` defaults to the largest label + 1);
-    get predictions from model outputs with ``predict_classes``.
+    ``0..num_classes-1`` (``num_classes`` defaults to the largest label + 1).
+    ``y_pred`` holds predicted labels, or the model's outputs as ``accuracy``
+    takes them: a ``Value`` per sample (class 1 when it is above ``threshold``,
+    0 by default) or a list of class scores per sample (argmax).
     """
-    true = [_label(t, f"y_true[{i}]") for i, t in enumerate(y_true)]
-    pred = [_label(p, f"y_pred[{i}]") for i, p in enumerate(y_pred)]
+    y_pred = list(y_pred)
+    if any(isinstance(p, (Value, list, tuple)) for p in y_pred):  # model outputs
+        y_pred = predict_classes(y_pred, threshold)
+    elif threshold is not None:
+        raise ValueError("threshold applies to model outputs (Values); y_pred holds labels already")
+    true, k_true = class_labels(y_true, "y_true", num_classes)
+    pred, k_pred = class_labels(y_pred, "y_pred", num_classes)
     if len(true) != len(pred):
         raise ValueError(f"got {len(true)} true labels but {len(pred)} predictions; they must match")
-    everything = true + pred
-    if any(c < 0 for c in everything):
-        raise ValueError("labels must be 0, 1, 2, ...; map -1/+1 labels to 0/1 first, e.g. [(t + 1) // 2 for t in y]")
-    if num_classes is None:
-        k = max(everything) + 1 if everything else 0
-    else:
-        if isinstance(num_classes, bool) or not isinstance(num_classes, numbers.Integral) or num_classes < 1:
-            raise ValueError(f"num_classes must be a whole number >= 1, got {num_classes!r}")
-        k = int(num_classes)
-        if everything and max(everything) >= k:
-            raise ValueError(f"label {max(everything)} is too large for num_classes={k} (labels go 0..{k - 1})")
+    k = max(k_true, k_pred)
     matrix = [[0] * k for _ in range(k)]
     for t, p in zip(true, pred, strict=True):
         matrix[t][p] += 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from autograd import Value
-from nn.metrics import accuracy, confusion_matrix, predict_classes
+from nn.metrics import MAX_CLASSES, accuracy, class_labels, confusion_matrix, predict_classes
 
 
 def test_binary_raw_scores_threshold_zero():
@@ -93,3 +95,47 @@ def test_confusion_matrix_from_model_outputs():
 def test_confusion_matrix_errors(y_true, y_pred, k):
     with pytest.raises(ValueError):
         confusion_matrix(y_true, y_pred, k)
+
+
+def test_confusion_matrix_takes_raw_outputs_like_accuracy():
+    scores = [[Value(2.0), Value(0.0)], [Value(0.0), Value(1.0)], [Value(3.0), Value(1.0)]]  # argmax 0, 1, 0
+    assert confusion_matrix([0, 1, 1], scores) == [[1, 0], [1, 1]]
+    logits = [Value(0.7), Value(-1.2), Value(0.3)]  # class 1 above 0
+    assert confusion_matrix([1, 0, 0], logits) == [[1, 1], [0, 1]]
+    probabilities = [Value(0.7), Value(0.2), Value(0.3)]
+    assert confusion_matrix([1, 0, 0], probabilities, threshold=0.5) == [[2, 0], [0, 1]]
+    assert confusion_matrix([1, 0], [[Value(0.4)], [Value(-0.1)]]) == [[1, 0], [0, 1]]  # one-score lists
+
+
+def test_a_threshold_needs_outputs():
+    with pytest.raises(ValueError, match="threshold applies to model outputs"):
+        confusion_matrix([0, 1], [0, 1], threshold=0.5)
+
+
+@pytest.mark.parametrize(
+    ("y_true", "y_pred", "kwargs", "error", "message"),
+    [
+        ([10**5], [0], {}, ValueError, r"y_true\[0\] is int 100000: class labels go from 0 to 999"),
+        ([1e300], [0], {}, ValueError, r"y_true\[0\] is float 1e\+300: class labels go from 0"),
+        ([0], [math.inf], {}, ValueError, r"y_pred\[0\] must be a class label \(a whole number\), got float inf"),
+        ([0], [math.nan], {}, ValueError, "y_pred.0. must be a class label"),
+        ([0], [10**400], {}, ValueError, "class labels go from 0 to 999"),
+        ([0], [0], {"num_classes": 10**6}, ValueError, "num_classes must be at most 1000, got 1000000"),
+        ([0], [0.5], {}, ValueError, "whole number"),
+        ([True], [0], {}, ValueError, "whole number"),
+        (["a"], [0], {}, TypeError, "y_true.0. must be a Value or a number, got str 'a'"),
+        ([0, -1], [0, 1], {}, ValueError, r"y_true\[1\] is -1: labels must be 0, 1, 2"),
+    ],
+)
+def test_confusion_matrix_refuses_huge_or_broken_labels_before_allocating(y_true, y_pred, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        confusion_matrix(y_true, y_pred, **kwargs)
+
+
+def test_class_labels():
+    assert class_labels([2, 0.0, 1]) == ([2, 0, 1], 3)
+    assert class_labels([], "y") == ([], 0)
+    assert class_labels([1], num_classes=4) == ([1], 4)
+    assert class_labels([MAX_CLASSES - 1]) == ([999], 1000)
+    with pytest.raises(ValueError, match=r"labels\[0\] is 3, too large for num_classes=2"):
+        class_labels([3], num_classes=2)
