@@ -10,19 +10,23 @@ output::
     >>> n = (x * w + b).tanh()
     >>> n.backward()
     >>> g = draw_dot(n)           # in Jupyter, the last line of a cell shows it
-    >>> g.render("neuron", format="png")   # doctest: +SKIP
+    >>> g.render("neuron", format="png", cleanup=True)   # doctest: +SKIP
 
-On top of that: gradient colouring (``color_grad=True``), a module view that
-collapses groups of Values into one node each (``groups=``), marking one step
-of backward (``highlight=``) and the frames of a whole backward pass
-(``backward_frames``, ``backward_viewer``). The graph is walked iteratively, so
-a graph a million nodes deep never hits Python's recursion limit.
+(``cleanup=True`` deletes the DOT text file ``neuron`` that Graphviz writes
+before it makes ``neuron.png``.) On top of that: gradient colouring
+(``color_grad=True``), a module view that collapses groups of Values into one
+node each (``groups=``), marking one step of backward (``highlight=``) and the
+frames of a whole backward pass (``backward_frames``, ``backward_viewer``). The
+graph is walked iteratively, so a graph a million nodes deep never hits
+Python's recursion limit.
 """
 
 from __future__ import annotations
 
+import errno
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
@@ -37,6 +41,7 @@ __all__ = [
     "backward_frames",
     "backward_viewer",
     "GraphvizNotFoundError",
+    "svg_body",
 ]
 
 # --------------------------------------------------------------------------
@@ -50,6 +55,12 @@ The graphviz Python package only writes DOT text; install Graphviz itself, then 
     conda:          conda install -c conda-forge graphviz
     Windows:        https://graphviz.org/download/ (and add its bin folder to PATH)
 The graph itself is fine: print(g.source) shows it as DOT text."""
+
+# OSError numbers that mean "no program can be started": ENOENT (not found),
+# ENOEXEC (not a program), ENOSYS/ENOTSUP/EOPNOTSUPP (this Python cannot start
+# programs at all, as in a browser). 138 is ENOTSUP under Emscripten, where
+# Pyodide's subprocess raises it.
+_CANNOT_RUN = {errno.ENOENT, errno.ENOEXEC, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, 138}
 
 
 class GraphvizNotFoundError(graphviz.ExecutableNotFound):
@@ -71,6 +82,13 @@ def _explain_missing_graphviz() -> Iterator[None]:
         raise
     except graphviz.ExecutableNotFound:
         raise GraphvizNotFoundError() from None
+    except OSError as err:
+        if err.errno not in _CANNOT_RUN:
+            raise
+        raise GraphvizNotFoundError(
+            f"{INSTALL_GRAPHVIZ}\nStarting 'dot' failed here ({err}); where Python cannot start programs "
+            "(in a browser, under Pyodide), render g.source with a JavaScript Graphviz such as @viz-js/viz."
+        ) from None
 
 
 class Drawing(graphviz.Digraph):
@@ -78,7 +96,8 @@ class Drawing(graphviz.Digraph):
 
     It renders (``.render()``, ``.pipe()``, inline SVG in Jupyter) exactly as a
     ``Digraph`` does, except that a missing Graphviz installation raises
-    ``GraphvizNotFoundError`` saying how to install it. ``value_count`` is the
+    ``GraphvizNotFoundError`` saying how to install it, and Jupyter then shows
+    that message and the DOT text instead of a picture. ``value_count`` is the
     number of Value nodes drawn (a group counts as one).
     """
 
@@ -95,6 +114,12 @@ class Drawing(graphviz.Digraph):
     def unflatten(self, *args: Any, **kwargs: Any) -> Any:
         with _explain_missing_graphviz():
             return super().unflatten(*args, **kwargs)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return super()._repr_mimebundle_(include, exclude, **kwargs)
+        except GraphvizNotFoundError as err:  # a notebook shows the hint and the graph as text
+            return {"text/plain": f"{err}\n\n{self.source}"}
 
     def copy(self) -> Drawing:
         new = super().copy()
@@ -153,6 +178,7 @@ class Group(NamedTuple):
 
 GroupLike = Group | tuple[str, Value, Iterable[Value]]
 
+
 # --------------------------------------------------------------------------
 # Gradient colours: |grad| on a log10 scale, pale (vanishing) to dark (exploding)
 # --------------------------------------------------------------------------
@@ -181,10 +207,7 @@ def grad_color(grad: float) -> str:
         return ZERO_GRAD_COLOR
     if not math.isfinite(size):
         return NONFINITE_GRAD_COLOR
-    for upper, color, _ in GRAD_SCALE:
-        if size < upper:
-            return color
-    return GRAD_SCALE[-1][1]  # unreachable: the last bound is inf
+    return next(color for upper, color, _ in GRAD_SCALE if size < upper)  # the last bound is inf
 
 
 def _color_attrs(grad: float) -> dict[str, str]:
@@ -211,12 +234,25 @@ def _legend_label() -> str:
 # --------------------------------------------------------------------------
 # Text
 # --------------------------------------------------------------------------
+# Characters Graphviz cannot take or would show as nothing: control characters
+# (a NUL ends the DOT text early) and lone surrogates (UTF-8 cannot encode them).
+_INVISIBLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _RECORD_ESCAPES = str.maketrans({c: "\\" + c for c in '\\{}|<>"'} | {"\n": "\\n"})
 
 
-def _record_text(text: str) -> str:
-    """Escape the characters that mean something inside a record label."""
-    return text.translate(_RECORD_ESCAPES)
+def _visible(text: object) -> str:
+    """``text`` as a string, each invisible character written as its Python escape (``\\x00``)."""
+    return _INVISIBLE.sub(lambda m: repr(m[0])[1:-1], text if isinstance(text, str) else str(text))
+
+
+def _record_text(text: object) -> str:
+    """Text for a record field: also escape the characters that mean something there."""
+    return _visible(text).translate(_RECORD_ESCAPES)
+
+
+def _plain_text(text: object) -> str:
+    """Text for a plain label (an operation, a caption): backslashes kept, newlines break lines."""
+    return _visible(text).replace("\\", "\\\\").replace("\n", "\\n")
 
 
 def _num(x: float) -> str:
@@ -277,8 +313,10 @@ def draw_dot(
       are not in the graph are ignored; ``max_nodes`` counts a group as one.
     * ``title``: a caption above the graph.
 
+    Labels are drawn as typed; characters Graphviz cannot show (control
+    characters, lone surrogates) appear as their Python escapes, e.g. ``\\x00``.
     The result displays inline in Jupyter (SVG) and renders with
-    ``.render(filename, format="png")`` or ``.pipe(format="svg")``.
+    ``.render(filename, format="png", cleanup=True)`` or ``.pipe(format="svg")``.
     """
     if not isinstance(root, Value):
         raise TypeError(
@@ -287,143 +325,184 @@ def draw_dot(
         )
     group_list, group_of = _check_groups(groups)
     order = topological_order(root)
-    index = {v: i for i, v in enumerate(order)}
-    shown_groups = sorted({group_of[v] for v in order if v in group_of})
-    value_count = sum(1 for v in order if v not in group_of) + len(shown_groups)
-    if value_count > max_nodes:
+    value_count = _count_value_nodes(order, group_of, max_nodes)
+    drawer = _Drawer(order, group_list, group_of, rankdir, show_grad=show_grad, color_grad=color_grad)
+    drawer.mark(highlight)
+    drawer.start(value_count, title)
+    for v in order:
+        drawer.add(v)
+    if color_grad:
+        drawer.add_legend()
+    return drawer.dot
+
+
+def _count_value_nodes(order: list[Value], group_of: dict[Value, int], max_nodes: int) -> int:
+    """How many Value nodes the drawing has (a group counts as one); too many raises ValueError."""
+    shown_groups = {group_of[v] for v in order if v in group_of}
+    count = sum(1 for v in order if v not in group_of) + len(shown_groups)
+    if count > max_nodes:
         raise ValueError(
-            f"this graph has {value_count:,} Value nodes, more than max_nodes={max_nodes}; "
+            f"this graph has {count:,} Value nodes, more than max_nodes={max_nodes}; "
             f"a picture that big is hard to read and slow to lay out. To draw it anyway, "
-            f"pass a larger limit: draw_dot(root, max_nodes={value_count}); for a model, "
+            f"pass a larger limit: draw_dot(root, max_nodes={count}); for a model, "
             f"draw the module view with each neuron as one node: nn.draw_model(model, x)"
         )
+    return count
 
-    def node_id(v: Value) -> str:
-        """The drawn node standing for ``v``: its own record, or its group's node."""
-        g = group_of.get(v)
-        return f"g{g}" if g is not None else f"v{index[v]}"
 
-    def value_attrs(v: Value) -> dict[str, str]:
-        return _color_attrs(v.grad) if color_grad else {}
-
-    marks = _marks(highlight, index, node_id, group_of)
-    red = {"color": "red", "penwidth": "2.5"}
-    dot = Drawing(
-        graph_attr={"rankdir": rankdir},
-        node_attr={"fontname": "Helvetica", "fontsize": "12"},
-        edge_attr={"color": "gray30", "arrowsize": "0.7"},
-    )
-    dot.value_count = value_count
-    if title:
-        text = title.replace("\\", "\\\\").replace("\n", "\\n")
-        dot.attr(label=graphviz.nohtml(text), labelloc="t", fontname="Helvetica")
-
-    def edge(tail: str, head: str, k: int) -> None:
-        if marks.edge == (tail, head, k):
-            dot.edge(tail, head, label=marks.text, fontcolor="red", fontname="Helvetica", **red)
-        else:
-            dot.edge(tail, head)
-
-    def mark(attrs: dict[str, str], name: str) -> dict[str, str]:
-        return {**attrs, **red} if name == marks.node else attrs
-
-    drawn_groups: set[str] = set()
-    group_edges: set[tuple[str, str]] = set()
-    for i, v in enumerate(order):
-        g = group_of.get(v)
-        if g is not None:  # hidden inside a group: draw the group and its inputs
-            gid = f"g{g}"
-            if gid not in drawn_groups:  # first member met: draw the group node once
-                drawn_groups.add(gid)
-                gtitle, out, _ = group_list[g]
-                fields = [f"data {_num(out.data)}"]
-                if show_grad:
-                    fields.append(f"grad {_num(out.grad)}")
-                attrs = value_attrs(out) or {"style": "filled", "fillcolor": "#deebf7"}
-                dot.node(
-                    gid,
-                    _group_record(_record_text(gtitle), fields, rankdir),
-                    shape="Mrecord",
-                    **mark(attrs, gid),
-                )
-            for parent in v.parents:
-                if group_of.get(parent) != g:
-                    tail = node_id(parent)
-                    if (tail, gid) not in group_edges:
-                        group_edges.add((tail, gid))
-                        edge(tail, gid, -1)
-            continue
-        vid = f"v{i}"
-        fields = [_record_text(v.label), f"data {_num(v.data)}"]
-        if show_grad:
-            fields.append(f"grad {_num(v.grad)}")
-        dot.node(vid, _record(fields, rankdir), shape="record", **mark(value_attrs(v), vid))
-        if v.parents or v.op:
-            op = f"{vid}op"
-            dot.node(
-                op,
-                graphviz.nohtml((v.op or "?").replace("\\", "\\\\")),
-                shape="ellipse",
-                fontsize="11",
-                width="0.3",
-                height="0.3",
-                margin="0.04,0.02",
-            )
-            if marks.output == vid:
-                dot.edge(op, vid, **red)
-            else:
-                dot.edge(op, vid)
-            for k, parent in enumerate(v.parents):
-                tail = node_id(parent)
-                if tail.startswith("g"):  # several hidden inputs of one group: one edge
-                    if (tail, op) in group_edges:
-                        continue
-                    group_edges.add((tail, op))
-                    k = -1
-                edge(tail, op, k)
-
-    if color_grad:
-        with dot.subgraph(name="legend") as legend:
-            legend.attr(rank="sink")
-            legend.node("legend", _legend_label(), shape="plaintext", fontsize="10")
-    return dot
+_RED = {"color": "red", "penwidth": "2.5"}
 
 
 class _Marks(NamedTuple):
     """What ``highlight=`` marks in red, by drawn node id."""
 
     node: str | None = None  # the node receiving the gradient, or the node asked for
-    edge: tuple[str, str, int] | None = None  # (tail, head, which parent) of the step's edge
+    # the step's edge: (tail, head, which parent of head), which parent being None
+    # for an edge from or into a group node (drawn once for all its hidden Values)
+    edge: tuple[str, str, int | None] | None = None
     output: str | None = None  # the step's node: its edge operation -> node is marked too
     text: str = ""  # written on the step's edge
 
 
-def _marks(
-    highlight: Step | Value | None,
-    index: dict[Value, int],
-    node_id: Callable[[Value], str],
-    group_of: dict[Value, int],
-) -> _Marks:
-    if highlight is None:
-        return _Marks()
-    if isinstance(highlight, Value):
-        if highlight not in index:
-            raise ValueError("highlight: this Value is not part of the graph of root")
-        return _Marks(node=node_id(highlight))
-    if not isinstance(highlight, Step):
-        raise TypeError(
-            f"highlight takes a Step from backward_steps() or a Value, got {type(highlight).__name__}"
+class _Drawer:
+    """Builds the ``Drawing`` of one graph, a piece at a time, for ``draw_dot``.
+
+    Node ids: ``v<i>`` for the Value at position ``i`` of the topological
+    order, ``v<i>op`` for its operation, ``g<k>`` for the k-th group.
+    """
+
+    def __init__(
+        self,
+        order: list[Value],
+        groups: list[Group],
+        group_of: dict[Value, int],
+        rankdir: str,
+        *,
+        show_grad: bool,
+        color_grad: bool,
+    ) -> None:
+        self.index = {v: i for i, v in enumerate(order)}
+        self.groups, self.group_of = groups, group_of
+        self.rankdir, self.show_grad, self.color_grad = rankdir, show_grad, color_grad
+        self.marks = _Marks()
+        self.drawn_groups: set[int] = set()
+        self.edges_once: set[tuple[str, str]] = set()  # edges from or into a group node
+        self.dot = Drawing(
+            graph_attr={"rankdir": rankdir},
+            node_attr={"fontname": "Helvetica", "fontsize": "12"},
+            edge_attr={"color": "gray30", "arrowsize": "0.7"},
         )
-    node, parent = highlight.node, highlight.parent
-    if node not in index or parent not in index:
-        raise ValueError("highlight: this Step is not part of the graph of root")
-    text = f"+= {_num(highlight.contribution)}"
-    if node in group_of:  # the step happens inside a group: mark the group's input edge
-        return _Marks(node=node_id(parent), edge=(node_id(parent), node_id(node), -1), text=text)
-    # an edge from a group node is drawn once, however many hidden Values it stands for
-    k = -1 if parent in group_of else _parent_position(node, highlight)
-    vid = node_id(node)
-    return _Marks(node=node_id(parent), edge=(node_id(parent), f"{vid}op", k), output=vid, text=text)
+
+    def node_id(self, v: Value) -> str:
+        """The drawn node standing for ``v``: its own record, or its group's node."""
+        g = self.group_of.get(v)
+        return f"g{g}" if g is not None else f"v{self.index[v]}"
+
+    def start(self, value_count: int, title: str | None) -> None:
+        self.dot.value_count = value_count
+        if title:
+            self.dot.attr(label=graphviz.nohtml(_plain_text(title)), labelloc="t", fontname="Helvetica")
+
+    def add(self, v: Value) -> None:
+        g = self.group_of.get(v)
+        if g is None:
+            self.add_value(v)
+        else:
+            self.add_group_member(v, g)
+
+    def add_value(self, v: Value) -> None:
+        """A record ``label | data | grad``, then the operation that computed it."""
+        vid = self.node_id(v)
+        fields = [_record_text(v.label), f"data {_num(v.data)}", *self._grad_field(v)]
+        self.dot.node(vid, _record(fields, self.rankdir), shape="record", **self._marked(self._fill(v), vid))
+        if v.parents or v.op:
+            self.add_op(v, vid)
+
+    def add_op(self, v: Value, vid: str) -> None:
+        """The operation's small node, its edge to the result and an edge from each input."""
+        op = f"{vid}op"
+        self.dot.node(
+            op,
+            graphviz.nohtml(_plain_text(v.op or "?")),
+            shape="ellipse",
+            fontsize="11",
+            width="0.3",
+            height="0.3",
+            margin="0.04,0.02",
+        )
+        self.dot.edge(op, vid, **(_RED if self.marks.output == vid else {}))
+        for k, parent in enumerate(v.parents):
+            if parent in self.group_of:  # several hidden inputs of one group: one edge
+                self._edge_once(self.node_id(parent), op)
+            else:
+                self._edge(self.node_id(parent), op, k)
+
+    def add_group_member(self, v: Value, g: int) -> None:
+        """A Value hidden in group ``g``: the group's node (once), and edges from the group's inputs."""
+        if g not in self.drawn_groups:
+            self.drawn_groups.add(g)
+            self.add_group(g)
+        for parent in v.parents:
+            if self.group_of.get(parent) != g:
+                self._edge_once(self.node_id(parent), f"g{g}")
+
+    def add_group(self, g: int) -> None:
+        """One node for a whole group: its title, then its output's data and grad."""
+        title, output, _ = self.groups[g]
+        gid = f"g{g}"
+        fields = [f"data {_num(output.data)}", *self._grad_field(output)]
+        attrs = self._fill(output) or {"style": "filled", "fillcolor": "#deebf7"}
+        label = _group_record(_record_text(title), fields, self.rankdir)
+        self.dot.node(gid, label, shape="Mrecord", **self._marked(attrs, gid))
+
+    def add_legend(self) -> None:
+        with self.dot.subgraph(name="legend") as legend:
+            legend.attr(rank="sink")
+            legend.node("legend", _legend_label(), shape="plaintext", fontsize="10")
+
+    def mark(self, highlight: Step | Value | None) -> None:
+        """Remember what to draw in red: a Value's node, or the edge of one backward step."""
+        if highlight is None:
+            return
+        if isinstance(highlight, Value):
+            if highlight not in self.index:
+                raise ValueError("highlight: this Value is not part of the graph of root")
+            self.marks = _Marks(node=self.node_id(highlight))
+            return
+        if not isinstance(highlight, Step):
+            raise TypeError(
+                f"highlight takes a Step from backward_steps() or a Value, got {type(highlight).__name__}"
+            )
+        node, parent = highlight.node, highlight.parent
+        if node not in self.index or parent not in self.index:
+            raise ValueError("highlight: this Step is not part of the graph of root")
+        tail, text = self.node_id(parent), f"+= {_num(highlight.contribution)}"
+        if node in self.group_of:  # the step happens inside a group: mark the group's input edge
+            self.marks = _Marks(node=tail, edge=(tail, self.node_id(node), None), text=text)
+            return
+        which = None if parent in self.group_of else _parent_position(node, highlight)
+        vid = self.node_id(node)
+        self.marks = _Marks(node=tail, edge=(tail, f"{vid}op", which), output=vid, text=text)
+
+    def _edge(self, tail: str, head: str, which: int | None) -> None:
+        if self.marks.edge == (tail, head, which):
+            self.dot.edge(tail, head, label=self.marks.text, fontcolor="red", fontname="Helvetica", **_RED)
+        else:
+            self.dot.edge(tail, head)
+
+    def _edge_once(self, tail: str, head: str) -> None:
+        if (tail, head) not in self.edges_once:
+            self.edges_once.add((tail, head))
+            self._edge(tail, head, None)
+
+    def _grad_field(self, v: Value) -> list[str]:
+        return [f"grad {_num(v.grad)}"] if self.show_grad else []
+
+    def _fill(self, v: Value) -> dict[str, str]:
+        return _color_attrs(v.grad) if self.color_grad else {}
+
+    def _marked(self, attrs: dict[str, str], node: str) -> dict[str, str]:
+        return {**attrs, **_RED} if node == self.marks.node else attrs
 
 
 def _parent_position(node: Value, step: Step) -> int:
@@ -470,7 +549,7 @@ def _check_groups(groups: Iterable[GroupLike]) -> tuple[list[Group], dict[Value,
 # --------------------------------------------------------------------------
 def _name(v: Value) -> str:
     if v.label:
-        return v.label
+        return str(v.label)
     return f"({v.op} node)" if v.op else f"(leaf {_num(v.data)})"
 
 
@@ -532,7 +611,7 @@ def backward_viewer(root: Value, **draw_kwargs: Any) -> Any:
             "backward_viewer() needs ipywidgets: pip install ipywidgets "
             "(or pip install 'chainrule[notebooks]'); backward_frames(root) works without it"
         ) from None
-    frames = [_svg_body(svg) for svg in backward_frames(root, fmt="svg", **draw_kwargs)]
+    frames = [svg_body(svg) for svg in backward_frames(root, fmt="svg", **draw_kwargs)]
     if not frames:
         return widgets.VBox([widgets.HTML(f"{_name(root)} has no inputs: backward has no steps")])
     picture = widgets.HTML(frames[0])
@@ -547,7 +626,7 @@ def backward_viewer(root: Value, **draw_kwargs: Any) -> Any:
     return widgets.VBox([widgets.HBox([play, slider]), picture])
 
 
-def _svg_body(svg: str) -> str:
-    """Drop the XML prolog and DOCTYPE, so the SVG can sit inside HTML."""
+def svg_body(svg: str) -> str:
+    """The ``<svg>`` element of an SVG document, without the XML prolog and DOCTYPE, to sit inside HTML."""
     start = svg.find("<svg")
     return svg[start:] if start >= 0 else svg
