@@ -4,6 +4,10 @@ Allowed: numbers, names given a value, ``+ - * / **``, unary ``-`` and ``+``,
 and calls of the Value methods as functions (``tanh(x)``, ``exp(x)``,
 ``leaky_relu(x, 0.1)``...). Anything else (attributes, subscripts, lambdas,
 comprehensions, keywords, strings...) is refused before anything runs.
+
+Names follow Python's rule: they are compared after NFKC normalisation, in the
+expression and in ``NAME=VALUE`` bindings alike, so the full-width ``ｘ`` is
+the name ``x`` and ``ｅｘｐ(x)`` is the function ``exp``.
 """
 
 from __future__ import annotations
@@ -11,11 +15,22 @@ from __future__ import annotations
 import ast
 import math
 import operator
+import unicodedata
 from collections.abc import Callable, Mapping
 
 from autograd import Value
+from nn._checks import shorten
 
-__all__ = ["ExpressionError", "parse_expression", "evaluate", "FUNCTIONS", "MAX_LENGTH"]
+__all__ = [
+    "ExpressionError",
+    "parse_expression",
+    "parse_assignment",
+    "evaluate",
+    "names_in",
+    "FUNCTIONS",
+    "MAX_LENGTH",
+    "MAX_NODES",
+]
 
 MAX_LENGTH = 1000  # characters
 MAX_NODES = 400  # syntax-tree nodes
@@ -43,7 +58,6 @@ _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Div: operator.truediv,
     ast.Pow: operator.pow,
 }
-_SYMBOL = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 
 _DESCRIPTIONS = {
     ast.Attribute: "attribute access",
@@ -82,15 +96,22 @@ def parse_expression(text: str) -> ast.Expression:
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"cannot parse the expression: {err.msg}") from None
+        raise ExpressionError(f"cannot parse the expression: {shorten(str(err.msg), 200)}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
-    nodes = list(ast.walk(tree))
+    check_tree(tree)
+    return tree
+
+
+def check_tree(tree: ast.Expression) -> None:
+    """Raise ``ExpressionError`` unless ``tree`` is small and uses only what this calculator allows."""
+    if not isinstance(tree, ast.Expression):
+        raise ExpressionError(f"expected a parsed expression, got {type(tree).__name__}")
+    nodes = list(ast.walk(tree))  # ast.walk is iterative: safe on any depth
     if len(nodes) > MAX_NODES:
         raise ExpressionError(f"the expression has {len(nodes)} parts; the limit is {MAX_NODES}")
     for node in nodes:
         _check(node)
-    return tree
 
 
 def _check(node: ast.AST) -> None:
@@ -104,14 +125,17 @@ def _check(node: ast.AST) -> None:
         return
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise ExpressionError(f"only numbers are allowed as constants, got {node.value!r}")
+            raise ExpressionError(f"only numbers are allowed as constants, got {shorten(repr(node.value), 40)}")
+        _as_float(node.value)  # a number too large for a float is refused here, before anything runs
         return
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name):
             what = _DESCRIPTIONS.get(type(node.func), "anything but a function name")
             raise ExpressionError(f"{what} not allowed in an expression; the functions are {', '.join(FUNCTIONS)}")
         if node.func.id not in FUNCTIONS:
-            raise ExpressionError(f"unknown function {node.func.id!r}; the functions are {', '.join(FUNCTIONS)}")
+            raise ExpressionError(
+                f"unknown function {shorten(node.func.id, 40)!r}; the functions are {', '.join(FUNCTIONS)}"
+            )
         if node.keywords:
             raise ExpressionError(f"{node.func.id}() takes no keyword arguments")
         _, extra = FUNCTIONS[node.func.id]
@@ -126,7 +150,19 @@ def _check(node: ast.AST) -> None:
     raise ExpressionError(f"{what} not allowed in an expression")
 
 
+def _as_float(number: int | float) -> float:
+    try:
+        return float(number)
+    except OverflowError:
+        digits = str(abs(number))
+        raise ExpressionError(
+            f"the number {digits[:12]}... ({len(digits)} digits) is too large for a float; "
+            "write it as 1e400 (which is inf) or use a smaller number"
+        ) from None
+
+
 def _is_number_literal(node: ast.AST) -> bool:
+    """A number written in the expression, possibly signed: ``2``, ``-0.5``."""
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
         node = node.operand
     return isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
@@ -137,7 +173,7 @@ def _number_literal(node: ast.AST) -> float:
         value = _number_literal(node.operand)
         return -value if isinstance(node.op, ast.USub) else value
     assert isinstance(node, ast.Constant)
-    return float(node.value)
+    return _as_float(node.value)
 
 
 def names_in(tree: ast.AST) -> list[str]:
@@ -151,73 +187,58 @@ def names_in(tree: ast.AST) -> list[str]:
 def evaluate(tree: ast.Expression, values: Mapping[str, Value]) -> Value:
     """Build the expression's graph from ``values`` (name -> leaf Value).
 
-    Walks the tree with an explicit stack, so nesting depth cannot exhaust
-    Python's recursion limit.
+    The tree is checked as ``parse_expression`` checks it (at most
+    ``MAX_NODES`` nodes), so the recursive walk stays far from Python's
+    recursion limit.
     """
+    check_tree(tree)
     for name in names_in(tree):
         if name in FUNCTIONS:
             raise ExpressionError(f"{name!r} is a function; call it like {name}(x)")
         if name not in values:
-            raise ExpressionError(f"no value for {name!r}; give one like {name}=1.5")
-    results: dict[int, Value] = {}
-    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
-    while stack:
-        node, children_done = stack.pop()
-        children = _children(node)
-        if not children_done and children:
-            stack.append((node, True))
-            stack.extend((child, False) for child in children)
-            continue
-        results[id(node)] = _apply(node, results, values)
-    return results[id(tree.body)]
+            raise ExpressionError(f"no value for {shorten(name, 40)!r}; give one like {shorten(name, 40)}=1.5")
+    try:
+        return _eval(tree.body, values)
+    except RecursionError:  # only when the caller's own stack is already nearly full
+        raise ExpressionError("the expression is nested too deeply") from None
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
-    if isinstance(node, ast.BinOp):
-        return [node.left, node.right]
-    if isinstance(node, ast.UnaryOp):
-        return [node.operand]
-    if isinstance(node, ast.Call):
-        return [node.args[0]]
-    return []
-
-
-def _apply(node: ast.AST, results: dict[int, Value], values: Mapping[str, Value]) -> Value:
+def _eval(node: ast.AST, values: Mapping[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return Value(node.value)
+        return Value(_as_float(node.value))
     if isinstance(node, ast.Name):
         return values[node.id]
     if isinstance(node, ast.UnaryOp):
-        operand = results[id(node.operand)]
+        operand = _eval(node.operand, values)
         return -operand if isinstance(node.op, ast.USub) else operand
     if isinstance(node, ast.BinOp):
-        left, right = results[id(node.left)], results[id(node.right)]
-        if isinstance(node.op, ast.Pow) and not right.parents and not right.label:
-            # a number exponent (x**2) stays a number, as in Python
-            return left ** right.data
-        return _BINARY[type(node.op)](left, right)
+        left = _eval(node.left, values)
+        if isinstance(node.op, ast.Pow) and _is_number_literal(node.right):
+            return left ** _number_literal(node.right)  # a number exponent (x**2) stays a number, as in Python
+        return _BINARY[type(node.op)](left, _eval(node.right, values))
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
         fn, _ = FUNCTIONS[node.func.id]
         extra = [_number_literal(arg) for arg in node.args[1:]]
-        return fn(results[id(node.args[0])], *extra)
+        return fn(_eval(node.args[0], values), *extra)
     raise ExpressionError(f"{type(node).__name__} not allowed in an expression")  # pragma: no cover
 
 
 def parse_assignment(text: str) -> tuple[str, float]:
-    """``"x=2.5"`` -> ``("x", 2.5)``."""
+    """``"x=2.5"`` -> ``("x", 2.5)``; the name is NFKC-normalised as Python normalises names."""
     name, sep, number = text.partition("=")
-    name = name.strip()
+    name = unicodedata.normalize("NFKC", name.strip())
     if not sep:
-        raise ExpressionError(f"expected NAME=VALUE, got {text!r}")
+        raise ExpressionError(f"expected NAME=VALUE, got {shorten(repr(text), 60)}")
     if not name.isidentifier():
-        raise ExpressionError(f"{name!r} is not a valid name (in {text!r})")
+        raise ExpressionError(f"{shorten(name, 40)!r} is not a valid name (in {shorten(repr(text), 60)})")
     if name in FUNCTIONS:
         raise ExpressionError(f"{name!r} is a function name; pick another variable name")
+    shown = shorten(number.strip(), 40)
     try:
         value = float(number)
     except ValueError:
-        raise ExpressionError(f"the value of {name} must be a number, got {number.strip()!r}") from None
+        raise ExpressionError(f"the value of {shorten(name, 40)} must be a number, got {shown!r}") from None
     if not math.isfinite(value):
-        raise ExpressionError(f"the value of {name} must be finite, got {number.strip()!r}")
+        raise ExpressionError(f"the value of {shorten(name, 40)} must be a finite number, got {shown!r}")
     return name, value

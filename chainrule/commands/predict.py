@@ -1,0 +1,78 @@
+"""``chainrule predict``: run a saved model on one input and print its scores and class."""
+
+from __future__ import annotations
+
+import argparse
+import numbers
+from typing import Any
+
+import nn
+from autograd import Value
+from nn._checks import shorten
+
+from ..files import load_model
+from .base import UsageError, finite_number, formatter
+
+EXAMPLE = """\
+examples:
+  chainrule predict xor.json 0 1
+  chainrule predict iris.json 5.1 3.5 1.4 0.2
+
+  Prints the model's output (its scores) on the first line. For a
+  classifier, the second line is the predicted class: the largest of
+  several scores, or for one score, a sigmoid output above 0.5."""
+
+
+def add_predict_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "predict",
+        help="run a saved model on one input",
+        description="Load a model saved with 'train --save' and print its output.",
+        epilog=EXAMPLE,
+        formatter_class=formatter,
+    )
+    parser.add_argument("model", help="a model file written by --save")
+    parser.add_argument("inputs", nargs="+", type=finite_number, metavar="X", help="the input numbers")
+    parser.set_defaults(func=cmd_predict)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    model = load_model(args.model)
+    with model.evaluating():  # eval mode: dropout off, so the answer is the same on every run
+        try:
+            out = model(list(args.inputs))
+        except ValueError as err:
+            raise UsageError(shorten(str(err))) from None
+    scores = _numbers(out)
+    print(" ".join(f"{s:.10g}" for s in scores))
+    label = predicted_class(model, scores)
+    if label is not None:
+        print(f"class {label}")
+    return 0
+
+
+def _numbers(out: Any) -> list[float]:
+    """A model's output (a Value, a number or a list of them) as floats."""
+    items = out if isinstance(out, (list, tuple)) else [out]
+    numbers_out = []
+    for item in items:
+        if isinstance(item, Value):
+            numbers_out.append(item.data)
+        elif isinstance(item, numbers.Real) and not isinstance(item, bool):
+            numbers_out.append(float(item))
+        else:
+            raise UsageError(f"the model gave {type(item).__name__}, not numbers")
+    return numbers_out
+
+
+def predicted_class(model: Any, scores: list[float]) -> int | None:
+    """The class an MLP classifier predicts: the index of the largest of several outputs
+    (the first on a tie), or for one sigmoid output, 1 above 0.5. ``None`` for anything
+    else, such as one raw score, whose meaning the file does not tell."""
+    if not isinstance(model, nn.MLP):
+        return None
+    if len(scores) > 1:
+        return max(range(len(scores)), key=lambda k: (scores[k], -k))
+    if model.config().get("output_activation") == "sigmoid":
+        return int(scores[0] > 0.5)
+    return None

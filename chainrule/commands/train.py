@@ -1,0 +1,175 @@
+"""``chainrule train``: train an MLP on a toy data set, report its accuracy, save it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import nn
+
+from ..files import check_folder_outputs, check_output, save_figure
+from .base import UsageError, finite_number, formatter, layer_sizes, positive_number, whole_number
+
+DATASETS = ("moons", "circles", "spirals", "blobs", "xor", "iris")
+LOSSES = ("hinge", "mse", "bce", "ce")
+EXAMPLE = """\
+examples:
+  chainrule train --data xor --seed 0
+  chainrule train --data moons --hidden 16,16 --epochs 100 --save moons.json --plot
+  chainrule train --data iris --hidden 8 --loss ce --optimizer adam --lr 0.01
+
+  Binary data sets (moons, circles, xor) default to the hinge loss, the
+  others (spirals, blobs, iris: three classes) to cross-entropy."""
+
+
+def add_train_parser(sub: Any) -> None:
+    parser = sub.add_parser(
+        "train",
+        help="train an MLP on a toy data set",
+        description="Train a multi-layer perceptron and report its accuracy.",
+        epilog=EXAMPLE,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: %(default)s)")
+    parser.add_argument("--hidden", type=layer_sizes, default=[16, 16],
+                        help="hidden layer sizes, comma separated (default: 16,16)")
+    parser.add_argument("--activation", choices=tuple(nn.activations.ACTIVATIONS), default="relu",
+                        help="hidden activation (default: %(default)s)")
+    parser.add_argument("--loss", choices=LOSSES, default=None,
+                        help="loss (default: hinge for two classes, else ce)")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="(default: %(default)s)")
+    parser.add_argument("--lr", type=positive_number, default=0.01, help="learning rate (default: %(default)s)")
+    parser.add_argument("--epochs", type=whole_number(1, 1_000_000), default=200, help="(default: %(default)s)")
+    parser.add_argument("--batch-size", type=whole_number(), default=None,
+                        help="samples per step (default: all of them)")
+    parser.add_argument("--samples", type=whole_number(10, 100_000), default=200,
+                        help="points in generated data sets, at least 10 (default: %(default)s)")
+    parser.add_argument("--noise", type=finite_number, default=None, help="noise of generated data sets")
+    parser.add_argument("--init", choices=tuple(nn.init.INITIALIZERS), default="he_uniform", metavar="INIT",
+                        help="weight initialiser (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--save", metavar="FILE", help="save the trained model as JSON")
+    parser.add_argument("--plot", action="store_true", help="write the loss curve and decision boundary")
+    parser.add_argument("--out", default="chainrule-out", help="folder for --plot (default: %(default)s)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(func=cmd_train)
+
+
+@dataclass
+class Task:
+    """How a loss shapes the network and its targets, and how to read a prediction.
+
+    ``threshold`` is the score above which one output means class 1 (``None``:
+    the sign for -1/+1 targets, or the largest of several outputs).
+    """
+
+    loss: str
+    outputs: int
+    output_activation: str | None
+    targets: list[Any]
+    threshold: float | None
+
+
+def task_for(loss: str | None, y: Sequence[int], data: str) -> Task:
+    """The network's output layer and targets for ``loss`` on labels ``y`` (0 .. k-1)."""
+    n_classes = len(set(y))
+    if n_classes < 2:
+        raise UsageError(f"{data} gave {n_classes} class; use more --samples")
+    loss = loss or ("hinge" if n_classes == 2 else "ce")
+    if loss == "ce":
+        return Task(loss, n_classes, None, list(y), None)
+    if n_classes != 2:
+        raise UsageError(f"--loss {loss} needs two classes, but {data} has {n_classes}; use --loss ce")
+    if loss == "hinge":
+        return Task(loss, 1, None, [2 * t - 1 for t in y], None)  # max-margin loss wants -1 / +1
+    if loss == "bce":
+        return Task(loss, 1, "sigmoid", list(y), 0.5)
+    return Task(loss, 1, None, list(y), 0.5)  # mse: regress 0 / 1, class 1 above one half
+
+
+def load_data(name: str, n_samples: int, noise: float | None, seed: int) -> tuple[list, list]:
+    """The data set ``name``: points and labels 0 .. k-1."""
+    if name == "xor":
+        return nn.data.xor()
+    if name == "iris":
+        return nn.data.load_iris()
+    makers = {
+        "moons": (nn.data.make_moons, 0.1),
+        "circles": (nn.data.make_circles, 0.05),
+        "spirals": (nn.data.make_spirals, 0.1),
+    }
+    if name == "blobs":
+        return nn.data.make_blobs(n_samples=n_samples, random_state=seed)
+    make, default_noise = makers[name]
+    return make(n_samples=n_samples, noise=default_noise if noise is None else noise, random_state=seed)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    plots = [f"{args.data}-history.png", f"{args.data}-boundary.png"]
+    save = check_output(args.save) if args.save else None
+    out = check_folder_outputs(args.out, plots) if args.plot else None
+
+    X, y = load_data(args.data, args.samples, args.noise, args.seed)
+    task = task_for(args.loss, y, args.data)
+    if len(X) > 8:
+        X_train, X_test, y_train, y_test = nn.data.train_test_split(
+            X, task.targets, test_size=0.25, random_state=args.seed
+        )
+    else:  # xor: four points, learn and test on all of them
+        X_train, X_test, y_train, y_test = X, X, task.targets, task.targets
+
+    model = nn.MLP(len(X[0]), [*args.hidden, task.outputs], activation=args.activation,
+                   output_activation=task.output_activation, init=args.init, rng=args.seed)
+    optimizer_class = {"sgd": nn.optim.SGD, "adam": nn.optim.Adam}[args.optimizer]
+    optimizer = optimizer_class(model.parameters(), lr=args.lr)
+    print(f"training {model!r} on {args.data} ({len(X_train)} train / {len(X_test)} test points)")
+    started = time.perf_counter()
+    with warnings.catch_warnings():  # divergence is reported below, in one line
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = nn.fit(model, X_train, y_train, loss=task.loss, optimizer=optimizer, epochs=args.epochs,
+                         batch_size=args.batch_size, progress=not args.quiet, random_state=args.seed)
+    seconds = time.perf_counter() - started
+    if history.stopped == "diverged":
+        raise UsageError(f"training diverged (the loss became nan or inf); try a smaller --lr than {args.lr}")
+
+    print(f"final loss {history.loss[-1]:.4g} after {len(history.loss)} epochs in {seconds:.1f} s")
+    print(f"train accuracy {accuracy(model, X_train, y_train, task.threshold):.3f}")
+    print(f"test accuracy {accuracy(model, X_test, y_test, task.threshold):.3f}")
+    if save is not None:
+        model.save(save)
+        print(f"saved the model to {save}")
+    if out is not None:
+        plot_training(model, X, task.targets, history, out, plots)
+    return 0
+
+
+def accuracy(model: Any, X: Sequence, y: Sequence, threshold: float | None) -> float:
+    """The share of ``X`` the model classifies as ``y`` says, predicted in eval mode without a graph."""
+    with model.evaluating():
+        outputs = [model(x) for x in X]
+    return nn.metrics.accuracy(outputs, y, threshold=threshold)
+
+
+def plot_training(model: Any, X: Sequence, y: Sequence, history: Any, out: Path, names: list[str]) -> None:
+    """Write the loss curve and, for data in the plane, the decision boundary."""
+    from nn import plot  # imports matplotlib only when a plot is drawn
+
+    try:
+        figures = [plot.plot_history(history)]
+        if len(X[0]) == 2:
+            figures.append(plot.plot_decision_boundary(model, X, y))
+    except ImportError as err:
+        print(f"skipping plots: {err}", file=sys.stderr)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fig, name in zip(figures, names):
+        save_figure(fig, out / name)
+        written.append(out / name)
+    print("wrote " + ", ".join(str(p) for p in written))
