@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import math
 import random
+import sys
 from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
@@ -481,14 +482,14 @@ def minmax_scale(X: Sequence[Sequence[float]], data_min: Sequence[float] | None 
     data_max = [max(col) for col in zip(*rows, strict=True)] if data_max is None else [float(v) for v in data_max]
     if len(data_min) != d or len(data_max) != d:
         raise ValueError(f"X has {d} features but data_min has {len(data_min)} and data_max {len(data_max)}")
-    # a range wider than the largest float (-1e308 to 1e308) is measured in halves
-    halves = [0.5 if math.isinf(b - a) else 1.0 for a, b in zip(data_min, data_max, strict=True)]
-    scale = [
-        (high - low) / (f * b - f * a) if b > a else 0.0 for a, b, f in zip(data_min, data_max, halves, strict=True)
-    ]
-    scaled = [
-        [low + (f * v - f * a) * s for v, a, s, f in zip(row, data_min, scale, halves, strict=True)] for row in rows
-    ]
+    scale = [(high - low) / (b - a) if b > a else 0.0 for a, b in zip(data_min, data_max, strict=True)]
+    scaled = [[low + (v - a) * s for v, a, s in zip(row, data_min, scale, strict=True)] for row in rows]
+    for j, (a, b) in enumerate(zip(data_min, data_max, strict=True)):
+        if b > a and (math.isinf(b - a) or scale[j] < sys.float_info.min):
+            # a range near the largest float (up to -1e308..1e308): its scale under- or overflows,
+            # so divide by the range instead, in halves: (x - a) / (b - a) = (x/2 - a/2) / (b/2 - a/2)
+            for row, out in zip(rows, scaled, strict=True):
+                out[j] = low + (row[j] / 2 - a / 2) / (b / 2 - a / 2) * (high - low)
     return scaled, data_min, data_max
 
 

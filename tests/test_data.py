@@ -8,15 +8,18 @@ import random
 import pytest
 
 from nn.data import (
+    DATASETS,
     IRIS_CLASSES,
     IRIS_FEATURES,
     batches,
+    load,
     load_iris,
     logic_gate,
     make_blobs,
     make_circles,
     make_moons,
     make_spirals,
+    make_xor,
     minmax_scale,
     one_hot,
     standardize,
@@ -325,3 +328,182 @@ def test_batches_check_arguments_at_once():
         batches([1, 2], [1, 2], 0)
     with pytest.raises(ValueError, match="2 rows but y has 1"):
         batches([1, 2], [1], 1)
+
+
+# ---- randomness: no seed means Python's global random -----------------------------------
+EVERY_RANDOM = [
+    lambda rs: make_moons(20, noise=0.1, random_state=rs),
+    lambda rs: make_circles(20, noise=0.1, random_state=rs),
+    lambda rs: make_spirals(20, noise=0.1, random_state=rs),
+    lambda rs: make_blobs(20, random_state=rs),
+    lambda rs: make_xor(20, noise=0.1, random_state=rs),
+    lambda rs: load("moons", random_state=rs),
+    lambda rs: train_test_split(list(range(20)), list(range(20)), random_state=rs),
+    lambda rs: list(batches(list(range(20)), list(range(20)), batch_size=3, random_state=rs)),
+]
+
+
+@pytest.mark.parametrize("make", EVERY_RANDOM)
+def test_random_seed_reproduces_what_has_no_seed(make):
+    random.seed(3)
+    first = make(None)
+    random.seed(3)
+    assert make(None) == first
+    random.seed(4)
+    assert make(None) != first
+
+
+@pytest.mark.parametrize("make", EVERY_RANDOM)
+def test_an_explicit_seed_wins_over_the_global_random(make):
+    random.seed(3)
+    first = make(5)
+    random.seed(4)
+    state = random.getstate()
+    assert make(5) == first and make(random.Random(5)) == first
+    assert random.getstate() == state  # and leaves it alone
+
+
+def test_no_seed_draws_exactly_what_the_global_random_gives():
+    random.seed(9)
+    X, y = make_blobs(4, centers=[[0.0], [10.0]], cluster_std=1.0, shuffle=False)
+    random.seed(9)
+    assert X == [[random.gauss(0.0, 1.0)], [random.gauss(0.0, 1.0)], [random.gauss(10.0, 1.0)], [random.gauss(10.0, 1.0)]]
+    assert y == [0, 0, 1, 1]
+
+
+# ---- make_xor and load -------------------------------------------------------------
+def test_make_xor_labels_the_quadrants_like_the_truth_table():
+    X, y = make_xor(200, random_state=0)
+    assert len(X) == len(y) == 200 and set(y) == {0, 1}
+    assert all(-1.0 <= a <= 1.0 and -1.0 <= b <= 1.0 for a, b in X)
+    assert y == [int((a > 0) != (b > 0)) for a, b in X]
+    truth_X, truth_y = xor()  # [0, 1] -> 1 like the quadrant (x1 < 0, x2 > 0)
+    assert truth_y == [int((a > 0.5) != (b > 0.5)) for a, b in truth_X]
+
+
+def test_make_xor_noise_moves_points_after_labelling():
+    rng = random.Random(1)
+    expected, labels = [], []
+    for _ in range(50):
+        a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
+        labels.append(int((a > 0) != (b > 0)))
+        expected.append([a + rng.gauss(0.0, 0.3), b + rng.gauss(0.0, 0.3)])
+    noisy, y = make_xor(50, noise=0.3, random_state=1)
+    assert noisy == expected and y == labels  # the labels of the points before the noise
+    assert y != [int((a > 0) != (b > 0)) for a, b in noisy]  # some points crossed an axis
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "expected"),
+    [
+        ("moons", lambda: load("moons", random_state=0), lambda: make_moons(100, noise=0.1, random_state=0)),
+        ("circles", lambda: load("circles", 50, 0.2, 1, factor=0.5), lambda: make_circles(50, noise=0.2, random_state=1, factor=0.5)),
+        ("spirals", lambda: load("spirals", 30, random_state=2, n_classes=3), lambda: make_spirals(30, noise=0.1, random_state=2, n_classes=3)),
+        ("blobs", lambda: load("blobs", 40, random_state=3), lambda: make_blobs(40, random_state=3)),
+        ("blobs", lambda: load("blobs", 40, 0.5, 3, centers=[[-1.0, -1.0], [1.0, 1.0]]), lambda: make_blobs(40, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=0.5, random_state=3)),
+        ("xor", lambda: load("xor"), xor),
+        ("xor", lambda: load("xor", 30, random_state=4), lambda: make_xor(30, random_state=4)),
+        ("iris", lambda: load("iris"), load_iris),
+    ],
+)
+def test_load_makes_each_data_set_by_name(name, call, expected):
+    assert name in DATASETS
+    assert call() == expected()
+
+
+def test_load_covers_every_listed_data_set():
+    assert list(DATASETS) == ["moons", "circles", "spirals", "xor", "blobs", "iris"]
+    for name in DATASETS:
+        X, y = load(name, random_state=0)
+        assert len(X) == len(y) > 0 and min(y) == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: load("mooons"), ValueError, "unknown data set 'mooons'; use one of 'moons', 'circles'"),
+        (lambda: load(3), ValueError, "unknown data set 3"),
+        (lambda: load("iris", n_samples=10), ValueError, "'iris' is a fixed data set; leave out n_samples"),
+        (lambda: load("xor", noise=0.1), ValueError, "'xor' is a fixed data set; leave out noise"),
+        (lambda: load("moons", 0), ValueError, "n_samples must be a whole number >= 1"),
+        (lambda: load("moons", noise="a"), TypeError, "noise must be a number, got str 'a'"),
+        (lambda: load("moons", bogus=1), TypeError, "bogus"),
+    ],
+)
+def test_load_errors(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+
+
+# ---- huge and broken numbers -----------------------------------------------------------
+def test_standardize_near_the_largest_float():
+    scaled, mean, std = standardize([[1e308], [-1e308]])
+    assert scaled == [[1.0], [-1.0]] and mean == [0.0] and std == [1e308]
+    scaled, mean, std = standardize([[1e308], [1e308], [1.7e308]])
+    assert mean == [pytest.approx(1.2333333333333333e308, rel=1e-15)]
+    assert std[0] == pytest.approx(1e308 * math.sqrt(((0.7 / 3) ** 2 * 2 + (1.4 / 3) ** 2) / 3), rel=1e-14)
+    assert all(math.isfinite(v) for row in scaled for v in row)
+
+
+def test_standardize_keeps_ordinary_numbers_exact():
+    X = [[1.0, -2.0], [3.0, 5.5], [0.25, 4.0]]
+    cols = list(zip(*X, strict=True))
+    mean = [sum(c) / 3 for c in cols]
+    std = [math.sqrt(sum((v - m) ** 2 for v in c) / 3) for c, m in zip(cols, mean, strict=True)]
+    assert standardize(X)[1:] == (mean, std)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_scaling_refuses_nan_and_inf(bad):
+    for scale in (standardize, minmax_scale):
+        with pytest.raises(ValueError, match=rf"X\[1\]\[0\] is {bad}; scaling needs finite numbers"):
+            scale([[1.0], [bad]])
+
+
+def test_minmax_scale_of_the_widest_range():
+    scaled, low, high = minmax_scale([[-1e308], [0.0], [1e308]])
+    assert scaled == [[0.0], [0.5], [1.0]] and (low, high) == ([-1e308], [1e308])
+    assert minmax_scale([[0.0], [1e308]], feature_range=(-1.0, 1.0))[0] == [[-1.0], [1.0]]
+
+
+def test_a_number_too_large_for_a_float_is_named():
+    with pytest.raises(ValueError, match=r"X\[0\] holds a number too large for a float"):
+        standardize([[10**400]])
+
+
+@pytest.mark.parametrize(
+    ("labels", "num_classes", "error", "message"),
+    [
+        ([math.inf], None, ValueError, r"labels\[0\] must be a class label \(a whole number\), got float inf"),
+        ([math.nan], None, ValueError, r"labels\[0\] must be a class label \(a whole number\), got float nan"),
+        ([1e300], None, ValueError, r"labels\[0\] is float 1e\+300: class labels go from 0 to 999"),
+        ([10**5], None, ValueError, "class labels go from 0 to 999"),
+        ([0], 10**9, ValueError, "num_classes must be at most 1000"),
+        (["a"], None, TypeError, "got str 'a'"),
+    ],
+)
+def test_one_hot_refuses_labels_before_allocating(labels, num_classes, error, message):
+    with pytest.raises(error, match=message):
+        one_hot(labels, num_classes)
+
+
+@pytest.mark.parametrize(
+    ("center_box", "error", "message"),
+    [
+        ((1, "a"), TypeError, r"center_box\[1\] must be a number, got str 'a'"),
+        ((None, 1), TypeError, r"center_box\[0\] must be a number, got NoneType None"),
+        ((0.0, math.inf), ValueError, r"center_box\[1\] must be a finite number"),
+        ((5.0, -5.0), ValueError, "low <= high"),
+        (3.0, TypeError, r"center_box must be a pair \(low, high\), got float 3.0"),
+    ],
+)
+def test_blobs_center_box_is_checked(center_box, error, message):
+    with pytest.raises(error, match=message):
+        make_blobs(10, centers=2, center_box=center_box, random_state=0)
+
+
+def test_noise_must_be_a_finite_number():
+    with pytest.raises(TypeError, match="noise must be a number, got str '0.1'"):
+        make_moons(noise="0.1")
+    with pytest.raises(ValueError, match="noise must be a finite number"):
+        make_circles(noise=math.inf)
