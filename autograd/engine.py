@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 from operator import mul
-from typing import Any, NamedTuple, TypeVar, Union
+from typing import Any, NamedTuple, NoReturn, TypeVar, Union
 
 __all__ = [
     "Value",
@@ -231,8 +231,25 @@ class Value:
         """The number held, as ``torch.Tensor.item()``."""
         return self.data
 
-    def __float__(self) -> float:
-        return self.data
+    # A Value never silently becomes a plain number: float(v), math.exp(v), int(v),
+    # round(v)... would drop it from the graph, and no gradient would flow.
+    def _not_a_number(self, *args: object) -> NoReturn:
+        raise TypeError(
+            f"{self!r} is a Value, not a plain number: converting it would cut it out of the graph. "
+            "Compute with its methods to keep the gradient (v.exp(), v.log(), v.tanh(), ...); "
+            "use v.data (or v.item()) for the number itself, f'{v:.4f}' to print it"
+        )
+
+    __float__ = __int__ = __index__ = __complex__ = _not_a_number
+    __round__ = __trunc__ = __floor__ = __ceil__ = _not_a_number
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the number (as PyTorch's 0-dim tensors); ``f"{v}"`` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        """True unless the number is 0, as ``bool()`` of a PyTorch 0-dim tensor."""
+        return self.data != 0.0
 
     # Comparisons look at the numbers only (no gradient flows through them).
     # Equality stays identity, so Values can live in sets and dicts.

@@ -6,6 +6,7 @@ Nothing here needs PyTorch; ``test_engine_vs_torch.py`` compares with it.
 from __future__ import annotations
 
 import math
+import operator
 import os
 import sys
 import threading
@@ -562,7 +563,41 @@ def test_values_hash_by_identity_and_compare_by_data():
     a, b = Value(1.0), Value(1.0)
     assert a != b and len({a, b}) == 2
     assert a < 2 and b >= a and Value(3.0) > a
-    assert float(Value(2.5)) == 2.5 and Value(2.5).item() == 2.5
+    assert Value(2.5).item() == 2.5 and Value(2.5).data == 2.5
+
+
+@pytest.mark.parametrize(
+    "convert",
+    [float, int, complex, operator.index, math.exp, math.log, math.isfinite, math.floor, math.ceil, math.trunc,
+     round, lambda v: round(v, 2), lambda v: "%.2f" % v, lambda v: [1, 2, 3, 4][v]],  # noqa: UP031
+    ids=["float", "int", "complex", "index", "math.exp", "math.log", "math.isfinite", "floor", "ceil", "trunc",
+         "round", "round_2", "percent_format", "list_index"],
+)
+def test_a_value_never_silently_becomes_a_plain_number(convert):
+    with pytest.raises(TypeError) as err:
+        convert(Value(2.5))
+    message = str(err.value)
+    assert "Value(data=2.5, grad=0.0) is a Value, not a plain number" in message
+    assert "v.exp()" in message and "v.data" in message and "v.item()" in message
+
+
+def test_math_exp_of_a_value_would_have_lost_the_gradient():
+    x = Value(1.0)
+    with pytest.raises(TypeError, match="cut it out of the graph"):
+        Value(math.exp(x)) * 2  # the silent version: x.grad would stay 0
+    (x.exp() * 2).backward()
+    assert x.grad == 2 * math.e
+
+
+def test_format_spec_formats_the_number_and_no_spec_is_the_repr():
+    v = Value(2.0 / 3.0)
+    assert f"{v:.4f}" == "0.6667" and format(v, ".2e") == "6.67e-01" and f"{v:>8.3f}" == "   0.667"
+    assert f"{v}" == str(v) == repr(v) == "Value(data=0.6666666666666666, grad=0.0)"
+
+
+def test_truth_value_is_that_of_the_number_as_in_pytorch():
+    assert not Value(0.0) and not Value(-0.0)
+    assert Value(2.0) and Value(-1e-300) and Value(math.nan) and Value(math.inf)
 
 
 def test_the_micrograd_lecture_draw_dot_snippet_runs_unchanged():
