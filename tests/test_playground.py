@@ -243,3 +243,126 @@ def test_a_saved_playground_opens_in_the_widget():
     pytest.importorskip("ipywidgets")
     box = nn.playground(state=pg.to_json())
     assert weights(box.app.pg) == weights(pg) and box.app.pg.epoch == 2
+
+
+# ----------------------------------------------------------------------
+# The package's parts, and what they share with the library
+# ----------------------------------------------------------------------
+def test_the_public_names_stay_importable():
+    import sys
+
+    from nn.playground import (  # noqa: F401
+        ACTIVATIONS,
+        OPTIMIZERS,
+        REGULARIZATIONS,
+        PlaygroundApp,
+        Settings,
+        boundary_png,
+        loss_png,
+        neurons_png,
+        playground,
+    )
+
+    package = sys.modules["nn.playground"]
+    assert nn.playground is playground is package.playground  # nn.playground() is the widget function
+    assert nn.Playground is Playground is package.model.Playground
+    assert package.PlaygroundApp is package.widgets.PlaygroundApp
+    assert package.boundary_png is package.render.boundary_png
+
+
+def test_the_activations_are_the_library_s():
+    from nn.playground import ACTIVATIONS
+
+    assert set(ACTIVATIONS) <= set(nn.activations.ACTIVATIONS)
+
+
+def test_an_epoch_is_one_shared_train_step_per_mini_batch(monkeypatch):
+    from nn.playground import model
+
+    calls = []
+    real = model.train_step
+
+    def counting(*args, **kwargs):
+        calls.append(len(args[1]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "train_step", counting)
+    pg = small(batch_size=10)
+    pg.step()
+    assert calls == [10, 10, 8]  # 28 training points
+
+
+def test_predictions_run_in_eval_mode_and_leave_the_mode_alone():
+    pg = small()
+    pg.model = nn.MLP(2, [8, 1], rng=3, dropout=0.9)  # dropout would make training-mode predictions random
+    points = pg.X_test[:5]
+    first = pg.predict_proba(points)
+    assert [pg.predict_proba(points) for _ in range(3)] == [first] * 3
+    with pg.model.evaluating():
+        expected = [pg.model(x).sigmoid().data for x in points]
+    assert first == expected
+    assert pg.model.training  # the mode it had
+    assert pg.loss(points, pg.y_test[:5]) == pg.loss(points, pg.y_test[:5])
+
+
+# ----------------------------------------------------------------------
+# Loading a saved playground: hostile texts are a quick ValueError
+# ----------------------------------------------------------------------
+def saved(settings: dict | None = None, **changes: object) -> str:
+    """A saved small playground with ``changes`` to its settings (by name) or to its other fields."""
+    state = json.loads(small().to_json())
+    state["settings"].update(settings or {})
+    for key, value in changes.items():
+        if key in state["settings"]:
+            state["settings"][key] = value
+        else:
+            state[key] = value
+    return json.dumps(state)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (saved(n_samples=3_000_000), "n_samples must be a whole number of points from 10 to 2000"),
+        (saved(n_samples=10**12), "n_samples"),
+        (saved(n_samples=True), "n_samples"),
+        (saved(hidden=[10**6]), "hidden is a list of layer widths from 1 to 8"),
+        (saved(hidden=[2] * 7), "at most 6 hidden layers"),
+        (saved(noise=10**400), "noise"),
+        (saved(learning_rate="fast"), "learning_rate must be a number"),
+        (saved(seed=10**100), "seed must be a whole number below 2\\*\\*63"),
+        (saved({"colour": "red"}), "TypeError: .*colour"),
+        (saved(epoch=10**9), "'epoch' must be a whole number from 0 to 100000"),
+        (saved(epoch=2), "one loss per epoch plus the first \\(3\\), got 1 values"),
+        (saved(train_loss=["a"]), "'train_loss' must hold numbers"),
+        (saved(train_loss=[10**400]), "train_loss is too large for a float"),
+        (saved(weights={"w": 1.0}), "state dict does not fit|weights"),
+        ('{"format": "chainrule-playground", "epoch": 1e999}', "'epoch' must be a whole number"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"format": "chainrule-playground", "epoch": ' + "1" * 5000 + "}", "not a saved playground"),
+        (" " * 6_000_000, "characters is more than"),
+        ("not json", "not a saved playground"),
+    ],
+)
+def test_from_json_refuses_what_is_not_a_saved_playground(text, message):
+    with pytest.raises(ValueError, match=message) as info:
+        Playground.from_json(text)
+    assert len(str(info.value)) < 400
+
+
+def test_from_json_needs_text():
+    with pytest.raises(TypeError, match="takes the text written by to_json"):
+        Playground.from_json({"format": "chainrule-playground"})
+
+
+def test_a_saved_diverged_playground_stays_diverged():
+    pg = small()
+    pg.model.layers[-1].neurons[0].b.data = float("nan")
+    pg.step()
+    copy = Playground.from_json(pg.to_json())
+    assert copy.diverged and copy.play(3) == 0
+
+
+def test_direct_settings_of_the_wrong_type_are_a_type_error():
+    with pytest.raises(TypeError, match="noise .* must be a number, got str"):
+        small(noise="a lot")
