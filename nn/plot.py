@@ -1,16 +1,27 @@
 """Pictures of training: decision boundaries, loss curves, activations, neurons.
 
 Needs matplotlib (``pip install 'chainrule[plot]'``); ``import nn`` does not.
-Every function returns a matplotlib ``Figure``; in a notebook it displays
-itself, elsewhere save it with ``fig.savefig("picture.png")``.
+Every function returns a matplotlib ``Figure``: save it with
+``fig.savefig("picture.png")``. In a notebook the figure shows once at the end
+of the cell, whether the call is the cell's last line, is assigned
+(``fig = ...``) or ends with ``;``; showing ``fig`` again in a later cell
+draws it again.
 """
 
 from __future__ import annotations
 
+import functools
+import io
+import math
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from autograd import Value, no_grad
+
+from ._checks import real
+from .losses import decision_threshold
+from .module import Module
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -22,8 +33,12 @@ __all__ = ["plot_decision_boundary", "plot_history", "plot_activation", "plot_ne
 
 # two classes: red for the first, blue for the second (as in TensorFlow Playground)
 _CLASS_COLOURS = ["#d7301f", "#2b6cb0", "#2f9e44", "#f59f00", "#7048e8", "#495057", "#e64980", "#0c8599"]
+LOG_SCALE_SPAN = 1000.0  # plot_history draws the loss on a log scale when max / min reaches this
 
 
+# --------------------------------------------------------------------------
+# Figures that a notebook shows once
+# --------------------------------------------------------------------------
 def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
@@ -34,12 +49,63 @@ def _pyplot() -> Any:
     return plt
 
 
+@functools.cache
+def _plot_figure_class() -> type:
+    """``PlotFigure``, made on first use because matplotlib is optional."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    class PlotFigure(Figure):
+        """A pyplot Figure that a notebook shows exactly once.
+
+        Jupyter's inline backend shows every open pyplot figure at the end of
+        a cell, and would show a figure returned as the cell's value a second
+        time. So when Jupyter shows a PlotFigure, it is drawn and closed in
+        pyplot: whichever comes first (the cell's value, the end of the cell,
+        ``plt.show()``) shows it, and nothing shows it twice.
+        """
+
+        def _ipython_display_(self) -> None:
+            from IPython.display import display
+
+            if "inline" not in matplotlib.get_backend():  # a window shows it; Jupyter shows the name
+                display({"text/plain": repr(self)}, raw=True)
+                return
+            png = io.BytesIO()
+            self.savefig(png, format="png", bbox_inches="tight")
+            display({"image/png": png.getvalue(), "text/plain": repr(self)}, raw=True)
+            plt.close(self)
+
+    PlotFigure.__module__, PlotFigure.__qualname__ = __name__, "PlotFigure"  # so pickle finds it
+    return PlotFigure
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PlotFigure":  # pickle looks the class up here, also before first use
+        return _plot_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _subplots(rows: int, cols: int, figsize: tuple[float, float], **kwargs: Any) -> tuple[Figure, Any]:
+    plt = _pyplot()
+    return plt.subplots(
+        rows, cols, figsize=figsize, layout="constrained", FigureClass=_plot_figure_class(), **kwargs
+    )
+
+
 def _figure_and_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
+    return _subplots(1, 1, figsize)
+
+
+# --------------------------------------------------------------------------
+# Evaluating a model over the plane
+# --------------------------------------------------------------------------
+def _predicting(model: Any) -> AbstractContextManager[Any]:
+    """``model.evaluating()`` for a Module (eval mode, no graph, mode restored); ``no_grad()`` for a function."""
+    return model.evaluating() if isinstance(model, Module) else no_grad()
 
 
 def _numbers(out: Any) -> list[float]:
@@ -70,33 +136,33 @@ def _grid(
     return axes[0], axes[1]
 
 
-def _evaluate(model: Any, points: list[list[float]]) -> list[Any]:
-    """model(x) for every point, in eval mode and without recording a graph."""
-    was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with no_grad():
-            return [model(p) for p in points]
-    finally:
-        if was_training and hasattr(model, "train"):
-            model.train()
-
-
-def _scatter(ax: Axes, X: Sequence[Sequence[float]], y: Sequence[Any]) -> None:
-    classes = sorted(set(y))
-    for k, label in enumerate(classes):
+def _scatter(
+    ax: Axes, X: Sequence[Sequence[float]], y: Sequence[Any], size: float = 30, legend: bool = True
+) -> None:
+    """The data points, one colour per class."""
+    for k, label in enumerate(sorted(set(y))):
         pts = [x for x, t in zip(X, y, strict=True) if t == label]
         ax.scatter(
             [p[0] for p in pts],
             [p[1] for p in pts],
-            s=30,
+            s=size,
             color=_CLASS_COLOURS[k % len(_CLASS_COLOURS)],
             edgecolors="black",
-            linewidths=0.5,
-            label=f"class {label}",
+            linewidths=0.5 if legend else 0.3,
+            label=f"class {label}" if legend else None,
             zorder=3,
         )
+
+
+# --------------------------------------------------------------------------
+# The plots
+# --------------------------------------------------------------------------
+def _default_threshold(loss: str | Callable[..., Any] | None, y: Sequence[Any]) -> float:
+    """Where ``accuracy`` and ``fit`` split one output into two classes: 0, or 0.5 when the loss wants 0/1 outputs."""
+    if loss is None:
+        return 0.0
+    threshold = decision_threshold(loss, y)
+    return 0.0 if threshold is None else threshold
 
 
 def plot_decision_boundary(
@@ -104,6 +170,7 @@ def plot_decision_boundary(
     X: Sequence[Sequence[float]],
     y: Sequence[Any],
     *,
+    loss: str | Callable[..., Any] | None = None,
     threshold: float | None = None,
     resolution: int = 60,
     ax: Axes | None = None,
@@ -112,21 +179,29 @@ def plot_decision_boundary(
 ) -> Figure:
     """What a 2-D classifier predicts over the plane, with the data on top.
 
-    One output: its value is shaded and the boundary ``output = threshold`` is
-    drawn (``threshold`` defaults to 0 for -1/+1 labels, 0.5 for 0/1 labels;
-    pass 0 for a model that outputs logits). Several outputs: each region is
-    coloured by its class, ``argmax`` of the outputs.
+    One output: its value is shaded and the boundary ``output = threshold``
+    is drawn where ``nn.metrics.accuracy`` and ``fit`` put it: at 0 (raw
+    scores, logits, -1/+1 labels), or at 0.5 when ``loss`` names a loss whose
+    outputs approach 0/1 labels (``"mse"``, ``"mae"``, ``"bce"``) -- pass the
+    ``loss`` you trained with, or ``threshold`` itself. Several outputs: each
+    region is coloured by its class, ``argmax`` of the outputs.
+
+    The model runs in eval mode without recording a graph (its mode is
+    restored). With ``ax=`` the plot goes into your axes, its colour bar
+    below it so that it never covers a neighbouring plot, and the figure
+    returned is yours.
     """
     _pyplot()
     from matplotlib.colors import LinearSegmentedColormap, TwoSlopeNorm
 
     gx, gy = _grid(X, y, resolution)
-    outputs = [_numbers(out) for out in _evaluate(model, [[a, b] for b in gy for a in gx])]
+    with _predicting(model):
+        outputs = [_numbers(model([a, b])) for b in gy for a in gx]
+    own_figure = ax is None
     fig, ax = _figure_and_axes(ax, figsize)
 
     if len(outputs[0]) == 1:
-        if threshold is None:
-            threshold = 0.5 if set(y) <= {0, 1} else 0.0
+        threshold = _default_threshold(loss, y) if threshold is None else real(threshold, "threshold")
         z = [[outputs[i * resolution + j][0] for j in range(resolution)] for i in range(resolution)]
         flat = [v for row in z for v in row]
         lo, hi = min(flat), max(flat)
@@ -135,10 +210,16 @@ def plot_decision_boundary(
         norm = TwoSlopeNorm(vmin=lo, vcenter=threshold, vmax=hi)
         filled = ax.contourf(gx, gy, z, levels=16, cmap=cmap, norm=norm)
         ax.contour(gx, gy, z, levels=[threshold], colors="#222222", linewidths=1.5)
-        fig.colorbar(filled, ax=ax, label="model output", shrink=0.85)
+        if own_figure:
+            fig.colorbar(filled, ax=ax, label="model output", shrink=0.85)
+        else:  # below the axes: a bar at the side would reach into the neighbouring plot
+            fig.colorbar(filled, ax=ax, label="model output", location="bottom", shrink=0.85, aspect=30)
     else:
         k = len(outputs[0])
-        z = [[max(range(k), key=outputs[i * resolution + j].__getitem__) for j in range(resolution)] for i in range(resolution)]
+        z = [
+            [max(range(k), key=outputs[i * resolution + j].__getitem__) for j in range(resolution)]
+            for i in range(resolution)
+        ]
         colours = [_CLASS_COLOURS[c % len(_CLASS_COLOURS)] for c in range(k)]
         ax.contourf(gx, gy, z, levels=[c - 0.5 for c in range(k + 1)], colors=colours, alpha=0.25)
         ax.contour(gx, gy, z, levels=[c + 0.5 for c in range(k - 1)], colors="#222222", linewidths=1.0)
@@ -153,11 +234,34 @@ def plot_decision_boundary(
     return fig
 
 
-def plot_history(history: History, *, figsize: tuple[float, float] = (9.0, 3.5), title: str | None = None) -> Figure:
-    """Loss (left) and accuracy (right) per epoch, for training and validation."""
-    plt = _pyplot()
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
-    for ax, name, label in ((loss_ax, "loss", "Loss"), (acc_ax, "accuracy", "Accuracy")):
+def _spans_powers_of_ten(values: Sequence[float]) -> bool:
+    """All positive and finite, the largest at least ``LOG_SCALE_SPAN`` times the smallest."""
+    if not values or not all(0.0 < v < math.inf for v in values):
+        return False
+    return max(values) / min(values) >= LOG_SCALE_SPAN
+
+
+def plot_history(
+    history: History,
+    *,
+    logy: bool | None = None,
+    figsize: tuple[float, float] | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Loss (left) and accuracy (right) per epoch, for training and validation.
+
+    Without accuracy (regression) only the loss is drawn. ``logy``: the loss
+    on a log scale; by default it is when the losses are positive and the
+    largest is at least ``LOG_SCALE_SPAN`` (1000) times the smallest.
+    """
+    panels = [("loss", "Loss")]
+    if history.accuracy or history.val_accuracy:
+        panels.append(("accuracy", "Accuracy"))
+    if figsize is None:
+        figsize = (9.0, 3.5) if len(panels) == 2 else (5.0, 3.5)
+    fig, axes = _subplots(1, len(panels), figsize, squeeze=False)
+    loss_ax = axes[0][0]
+    for ax, (name, label) in zip(axes[0], panels, strict=True):
         train, val = getattr(history, name), getattr(history, "val_" + name)
         if train:
             ax.plot(range(1, len(train) + 1), train, color="#2b6cb0", label="training")
@@ -169,9 +273,20 @@ def plot_history(history: History, *, figsize: tuple[float, float] = (9.0, 3.5),
         if train or val:
             ax.legend(fontsize="small")
         else:
-            ax.text(0.5, 0.5, f"no {name} recorded", ha="center", va="center", transform=ax.transAxes, color="grey")
-    if history.accuracy or history.val_accuracy:
-        acc_ax.set_ylim(-0.02, 1.02)
+            ax.text(
+                0.5,
+                0.5,
+                f"no {name} recorded",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+                color="grey",
+            )
+    if len(panels) == 2:
+        axes[0][1].set_ylim(-0.02, 1.02)
+    if logy if logy is not None else _spans_powers_of_ten([*history.loss, *history.val_loss]):
+        loss_ax.set_yscale("log")
+        loss_ax.set_title("Loss (log scale)")
     if getattr(history, "best_epoch", None) is not None and history.stopped == "early_stopping":
         loss_ax.axvline(history.best_epoch + 1, color="grey", linestyle=":", label="best epoch")
         loss_ax.legend(fontsize="small")
@@ -202,9 +317,13 @@ def plot_activation(
     elif callable(name_or_fn):
         fn, name = name_or_fn, getattr(name_or_fn, "__name__", "f")
     else:
-        raise TypeError(f"plot_activation() takes an activation name or a function, got {type(name_or_fn).__name__}")
+        raise TypeError(
+            f"plot_activation() takes an activation name or a function, got {type(name_or_fn).__name__}"
+        )
     if points < 2 or not xmin < xmax:
-        raise ValueError(f"plot_activation() needs xmin < xmax and points >= 2, got xmin={xmin}, xmax={xmax}, points={points}")
+        raise ValueError(
+            f"plot_activation() needs xmin < xmax and points >= 2, got xmin={xmin}, xmax={xmax}, points={points}"
+        )
 
     xs = [xmin + (xmax - xmin) * i / (points - 1) for i in range(points)]
     fx, dfx = [], []
@@ -212,7 +331,9 @@ def plot_activation(
         v = Value(x)
         out = fn(v)
         if not isinstance(out, Value):
-            raise TypeError(f"plot_activation() needs a function of one Value returning one Value; {name} returned {type(out).__name__}")
+            raise TypeError(
+                f"plot_activation() needs a function of one Value returning one Value; {name} returned {type(out).__name__}"
+            )
         out.backward()  # v.grad = f'(x)
         fx.append(out.data)
         dfx.append(v.grad)
@@ -229,6 +350,23 @@ def plot_activation(
     return fig
 
 
+def _layer_outputs(model: Any, layers: list[Any], points: list[list[float]]) -> list[list[list[float]]]:
+    """``result[l][k][i]``: the output of neuron k of layer l at point i (eval mode, no graph)."""
+    per_point = []
+    with _predicting(model):
+        for point in points:
+            h: Any = point
+            outs = []
+            for layer in layers:
+                h = layer(h)
+                outs.append(_numbers(h))
+                h = h if isinstance(h, (list, tuple)) else [h]
+            per_point.append(outs)
+    return [
+        [[p[li][k] for p in per_point] for k in range(len(per_point[0][li]))] for li in range(len(layers))
+    ]
+
+
 def plot_neurons(
     model: Any,
     X: Sequence[Sequence[float]],
@@ -239,46 +377,26 @@ def plot_neurons(
 ) -> Figure:
     """What every neuron computes over the input plane, as TensorFlow Playground shows it.
 
-    One row per hidden layer and a last row for the output, one small heatmap
-    per neuron: its output for each point (x1, x2) of the plane (blue high,
-    red low). The data points are drawn on the output heatmaps.
+    One row per layer, the output layer last, one small heatmap per neuron:
+    its output for each point (x1, x2) of the plane (blue high, red low). The
+    data points are drawn on the output heatmaps. Layers and neurons count
+    from 0, as in ``model.named_parameters()`` (``layers.0.neurons.2``).
     """
-    plt = _pyplot()
+    _pyplot()
     layers = list(getattr(model, "layers", ()))
     if not layers:
-        raise TypeError(f"plot_neurons() needs a model with .layers (such as MLP), got {type(model).__name__}")
+        raise TypeError(
+            f"plot_neurons() needs a model with .layers (such as MLP), got {type(model).__name__}"
+        )
     gx, gy = _grid(X, y, resolution)
     n = resolution
-
-    # activations[l][k][i]: output of neuron k of layer l at grid point i
-    activations: list[list[list[float]]] = []
-    model_was_training = getattr(model, "training", True)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        with no_grad():
-            per_point = []
-            for b in gy:
-                for a in gx:
-                    h: Any = [a, b]
-                    outs = []
-                    for layer in layers:
-                        h = layer(h)
-                        outs.append(_numbers(h))
-                        h = h if isinstance(h, (list, tuple)) else [h]
-                    per_point.append(outs)
-    finally:
-        if model_was_training and hasattr(model, "train"):
-            model.train()
-    for li in range(len(layers)):
-        width = len(per_point[0][li])
-        activations.append([[p[li][k] for p in per_point] for k in range(width)])
+    activations = _layer_outputs(model, layers, [[a, b] for b in gy for a in gx])
 
     rows = len(layers)
     cols = max(len(layer_acts) for layer_acts in activations)
     if figsize is None:
         figsize = (1.3 * cols + 0.8, 1.4 * rows + 0.6)
-    fig, axes = plt.subplots(rows, cols, figsize=figsize, squeeze=False, layout="constrained")
+    fig, axes = _subplots(rows, cols, figsize, squeeze=False)
     extent = (gx[0], gx[-1], gy[0], gy[-1])
     for li, layer_acts in enumerate(activations):
         is_output = li == rows - 1
@@ -291,13 +409,19 @@ def plot_neurons(
                 continue
             z = [layer_acts[k][i * n : (i + 1) * n] for i in range(n)]
             top = max(abs(v) for v in layer_acts[k]) or 1.0
-            ax.imshow(z, origin="lower", extent=extent, aspect="auto", cmap="RdBu", vmin=-top, vmax=top, interpolation="bilinear")
+            ax.imshow(
+                z,
+                origin="lower",
+                extent=extent,
+                aspect="auto",
+                cmap="RdBu",
+                vmin=-top,
+                vmax=top,
+                interpolation="bilinear",
+            )
             if is_output and y is not None:
-                for label_index, label in enumerate(sorted(set(y))):
-                    pts = [x for x, t in zip(X, y, strict=True) if t == label]
-                    colour = _CLASS_COLOURS[label_index % len(_CLASS_COLOURS)]
-                    ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=7, color=colour, edgecolors="black", linewidths=0.3)
-            ax.set_title(f"{'out' if is_output else f'h{li + 1}'}.{k + 1}", fontsize=7, pad=2)
-        axes[li][0].set_ylabel("output" if is_output else f"layer {li + 1}", fontsize=8)
+                _scatter(ax, X, y, size=7, legend=False)
+            ax.set_title(f"neuron {k}", fontsize=7, pad=2)
+        axes[li][0].set_ylabel(f"layer {li}\n(output)" if is_output else f"layer {li}", fontsize=8)
     fig.suptitle("What each neuron computes over the input plane", fontsize=9)
     return fig

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import pickle
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,8 +18,11 @@ from matplotlib.contour import QuadContourSet  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import nn  # noqa: E402
+from autograd import is_grad_enabled  # noqa: E402
 from nn import plot  # noqa: E402
 from nn.train import History  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -80,14 +85,47 @@ def test_decision_boundary_binary(tmp_path):
     assert _png(fig, tmp_path / "boundary.png") > 1000
 
 
-def test_decision_boundary_threshold_for_01_labels():
+def boundary_level(fig) -> float:
+    (line,) = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
+    (level,) = line.levels
+    return float(level)
+
+
+def test_decision_boundary_threshold_is_where_accuracy_and_fit_split():
     model = _xor_model()
-    fig = plot.plot_decision_boundary(model, XOR_X, [0, 1, 1, 0], resolution=20)
-    line = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
-    assert list(line[0].levels) == [0.5]
-    fig = plot.plot_decision_boundary(model, XOR_X, [0, 1, 1, 0], threshold=0.0, resolution=20)
-    line = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
-    assert list(line[0].levels) == [0.0]
+    y01 = [0, 1, 1, 0]
+    # accuracy() splits one output at 0 unless told otherwise: scores and logits
+    assert boundary_level(plot.plot_decision_boundary(model, XOR_X, y01, resolution=20)) == 0.0
+    assert (
+        boundary_level(plot.plot_decision_boundary(model, XOR_X, y01, loss="bce_with_logits", resolution=20))
+        == 0.0
+    )
+    # fit puts it at 0.5 for losses whose outputs approach the 0/1 labels
+    for loss in ("mse", "mae", "bce", nn.mse_loss):
+        assert boundary_level(plot.plot_decision_boundary(model, XOR_X, y01, loss=loss, resolution=20)) == 0.5
+    # -1/+1 labels: the sign, whatever the loss
+    assert boundary_level(plot.plot_decision_boundary(model, XOR_X, XOR_Y, loss="mse", resolution=20)) == 0.0
+    # an explicit threshold wins
+    fig = plot.plot_decision_boundary(model, XOR_X, y01, loss="mse", threshold=0.25, resolution=20)
+    assert boundary_level(fig) == 0.25
+
+
+def test_decision_boundary_draws_what_accuracy_counts():
+    # a linear score x1 - 0.3 with 0/1 labels: accuracy() calls x1 > 0.3 class 1
+    model = nn.MLP(2, [1], activation="identity", rng=0)
+    (neuron,) = model.layers[0].neurons
+    neuron.w[0].data, neuron.w[1].data, neuron.b.data = 1.0, 0.0, -0.3
+    X, y = [[0.0, 0.0], [0.2, 1.0], [0.4, 0.0], [1.0, 1.0]], [0, 0, 1, 1]
+    assert nn.accuracy([model(x) for x in X], y) == 1.0
+    fig = plot.plot_decision_boundary(model, X, y, resolution=21)
+    (line,) = [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled]
+    xs = {round(float(x), 6) for path in line.get_paths() for x, _ in path.vertices}
+    assert xs == {0.3}  # the boundary is the vertical line x1 = 0.3
+
+
+def test_decision_boundary_threshold_must_be_a_number():
+    with pytest.raises(TypeError, match="threshold"):
+        plot.plot_decision_boundary(_xor_model(), XOR_X, XOR_Y, threshold="0.5", resolution=5)
 
 
 def test_decision_boundary_multiclass_uses_argmax(tmp_path):
@@ -114,12 +152,79 @@ def test_decision_boundary_into_given_axes():
     assert ax.get_title() == "XOR"
 
 
+def test_colour_bar_of_given_axes_stays_clear_of_the_neighbour():
+    # no layout engine, so nothing moves plots apart after the colour bar is added
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    right.set_ylabel("a neighbour's label")
+    space = left.get_position().transformed(fig.transFigure)  # the space the plot was given
+    plot.plot_decision_boundary(_xor_model(), XOR_X, XOR_Y, ax=left, resolution=10)
+    (bar,) = [a for a in fig.axes if a.get_label() == "<colorbar>"]
+    assert bar.get_xlabel() == "model output"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = bar.get_tightbbox(renderer)  # the bar with its ticks and label
+    assert space.x0 <= box.x0 and box.x1 <= space.x1  # within the plot's own width
+    assert box.x1 < right.get_tightbbox(renderer).x0
+    assert box.y1 < left.get_position().transformed(fig.transFigure).y0  # below the plot
+
+
+class Recorder(nn.Module):
+    """A model that notes the mode it is called in."""
+
+    def __init__(self):
+        super().__init__()
+        self.mlp = nn.MLP(2, [3, 1], activation="tanh", rng=0)
+        self.dropout = nn.Dropout(0.5, rng=0)
+        self.seen = set()
+
+    def __call__(self, x):
+        self.seen.add((self.training, self.dropout.training, is_grad_enabled()))
+        return self.mlp(x)
+
+
 def test_decision_boundary_leaves_model_in_training_mode_and_records_no_graph():
     model = _xor_model()
     model.train()
     plot.plot_decision_boundary(model, XOR_X, XOR_Y, resolution=10)
     assert model.training is True
     assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_decision_boundary_predicts_in_eval_mode_without_a_graph():
+    model = Recorder().train()
+    plot.plot_decision_boundary(model, XOR_X, XOR_Y, resolution=5)
+    assert model.seen == {(False, False, False)}  # eval mode, dropout off, no graph recorded
+    assert model.training and model.dropout.training and model.mlp.training  # the mode is restored
+    model.eval()
+    plot.plot_decision_boundary(model, XOR_X, XOR_Y, resolution=5)
+    assert not model.training and not model.dropout.training
+
+
+class RecordingLayer(nn.Module):
+    """A layer that notes whether its model's dropout is on and a graph is recorded."""
+
+    def __init__(self, layer, model):
+        super().__init__()
+        self.layer, self.seen = layer, set()
+        self._model = model  # private: not a submodule (the model holds this layer)
+
+    def __call__(self, x):
+        self.seen.add((self._model.dropout.training, is_grad_enabled()))
+        return self.layer(x)
+
+
+def test_neurons_predict_in_eval_mode_without_a_graph():
+    model = nn.MLP(2, [3, 1], activation="tanh", dropout=0.5, rng=0).train()
+    recording = RecordingLayer(model.layers[0], model)
+    model.layers[0] = recording
+    plot.plot_neurons(model, XOR_X, XOR_Y, resolution=5)
+    assert recording.seen == {(False, False)}
+    assert model.training and model.dropout.training
+
+
+def test_decision_boundary_takes_a_plain_function():
+    fig = plot.plot_decision_boundary(lambda x: x[0] - x[1], XOR_X, XOR_Y, resolution=5)
+    assert boundary_level(fig) == 0.0
 
 
 def test_decision_boundary_needs_two_features():
@@ -145,12 +250,28 @@ def test_history_two_axes_with_train_and_validation(tmp_path):
     assert _png(fig, tmp_path / "history.png") > 1000
 
 
-def test_history_without_validation_or_accuracy():
+def test_history_of_a_regression_draws_the_loss_only():
     fig = plot.plot_history(History(loss=[3.0, 2.0], lr=[0.1, 0.1]))
-    loss_ax, acc_ax = fig.axes
+    (loss_ax,) = fig.axes
     assert len(loss_ax.get_lines()) == 1
-    assert len(acc_ax.get_lines()) == 0
-    assert [t.get_text() for t in acc_ax.texts] == ["no accuracy recorded"]
+    assert loss_ax.get_title() == "Loss" and loss_ax.get_yscale() == "linear"
+    assert tuple(fig.get_size_inches()) == (5.0, 3.5)
+
+
+def test_history_uses_a_log_scale_when_the_loss_spans_powers_of_ten():
+    falling = [1.0, 0.1, 0.01, 0.001]  # max / min = 1000
+    (ax,) = plot.plot_history(History(loss=falling, lr=[0.1] * 4)).axes
+    assert ax.get_yscale() == "log" and ax.get_title() == "Loss (log scale)"
+    (ax,) = plot.plot_history(History(loss=[1.0, 0.0011], lr=[0.1] * 2)).axes  # less than 1000 times
+    assert ax.get_yscale() == "linear"
+    (ax,) = plot.plot_history(History(loss=[1.0, 0.0], lr=[0.1] * 2)).axes  # a zero has no logarithm
+    assert ax.get_yscale() == "linear"
+    (ax,) = plot.plot_history(History(loss=falling, lr=[0.1] * 4), logy=False).axes
+    assert ax.get_yscale() == "linear"
+    (ax,) = plot.plot_history(History(loss=[3.0, 2.0], lr=[0.1] * 2), logy=True).axes
+    assert ax.get_yscale() == "log"
+    history = History(loss=[0.5, 0.4], val_loss=[0.5, 5e-4], lr=[0.1] * 2)  # validation counts too
+    assert plot.plot_history(history).axes[0].get_yscale() == "log"
 
 
 def test_history_marks_best_epoch_after_early_stopping():
@@ -210,7 +331,19 @@ def test_neurons_one_row_per_layer(tmp_path):
     visible = [ax for ax in axes if ax.axison]
     assert len(visible) == 4 + 3 + 1  # one heatmap per neuron
     assert all(len(ax.get_images()) == 1 for ax in visible)
-    assert [ax.get_title() for ax in visible] == ["h1.1", "h1.2", "h1.3", "h1.4", "h2.1", "h2.2", "h2.3", "out.1"]
+    titles = [ax.get_title() for ax in visible]
+    assert titles == [
+        "neuron 0",
+        "neuron 1",
+        "neuron 2",
+        "neuron 3",
+        "neuron 0",
+        "neuron 1",
+        "neuron 2",
+        "neuron 0",
+    ]
+    rows = [axes[4 * row].get_ylabel() for row in range(3)]
+    assert rows == ["layer 0", "layer 1", "layer 2\n(output)"]  # counted as in named_parameters()
     # the heatmap really is that neuron's output: check one grid corner
     image = visible[0].get_images()[0].get_array()
     assert image.shape == (12, 12)
@@ -237,3 +370,47 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
         plot.plot_activation("tanh")
     with pytest.raises(ImportError, match=r"pip install 'chainrule\[plot\]'"):
         plot.plot_history(History(loss=[1.0]))
+
+
+def test_figures_pickle_and_save(tmp_path):
+    fig = plot.plot_history(History(loss=[1.0, 0.5], lr=[0.1, 0.1]))
+    copy = pickle.loads(pickle.dumps(fig))
+    assert type(copy).__name__ == "PlotFigure" and isinstance(copy, Figure)
+    assert _png(copy, tmp_path / "copy.png") > 1000
+
+
+NOTEBOOK_CELLS = {
+    "the last line": "nn.plot.plot_history(history)",
+    "assigned": "fig = nn.plot.plot_history(history)",
+    "shown again later": "fig",
+    "ending with ;": "nn.plot.plot_history(history);",
+    "plt.show()": "fig = nn.plot.plot_history(history)\nplt.show()",
+    "a boundary": "nn.plot.plot_decision_boundary(model, X, y, resolution=5)",
+    "an activation": 'nn.plot.plot_activation("tanh", points=5)',
+    "the neurons": "nn.plot.plot_neurons(model, X, y, resolution=5)",
+}
+
+
+def test_a_notebook_shows_each_figure_exactly_once(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    setup = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+        "import matplotlib.pyplot as plt\n"
+        "import nn\n"
+        "from nn.train import History\n"
+        "history = History(loss=[1.0, 0.5, 0.25], accuracy=[0.5, 0.75, 1.0], lr=[0.1] * 3)\n"
+        "X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0]\n"
+        "model = nn.MLP(2, [3, 1], activation='tanh', rng=0)"
+    )
+    cells = [setup, *NOTEBOOK_CELLS.values()]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(
+        notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    images = {
+        name: sum("image/png" in out.get("data", {}) for out in cell.outputs)
+        for name, cell in zip(NOTEBOOK_CELLS, notebook.cells[1:], strict=True)
+    }
+    assert images == dict.fromkeys(NOTEBOOK_CELLS, 1)
