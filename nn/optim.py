@@ -22,11 +22,12 @@ from 1, and ``lr`` is the learning rate.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from autograd import Value
+
+from . import _checks
 
 __all__ = [
     "Optimizer",
@@ -44,16 +45,14 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Argument checking
 # --------------------------------------------------------------------------
-def _number(owner: str, name: str, x: object, low: float = 0.0, high: float = math.inf,
-            high_open: bool = False) -> float:
-    """Check that ``x`` is a real number in [low, high] (or [low, high)) and return it as a float."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{owner}: {name} must be a number, got {type(x).__name__} {x!r}")
-    x = float(x)
-    too_high = x >= high if high_open else x > high
-    if not low <= x or too_high:  # also catches nan
-        bracket = ")" if high_open else "]"
-        raise ValueError(f"{owner}: {name} must be in [{low:g}, {high:g}{bracket}, got {x!r}")
+def _setting(owner: str, name: str, x: object, high: float = math.inf, high_open: bool = False) -> float:
+    """A finite hyperparameter in [0, high] (or [0, high)) as a float; TypeError for a non-number."""
+    return _checks.in_range(x, f"{owner}: {name}", 0.0, high, high_open=high_open)
+
+
+def _flag(owner: str, name: str, x: object) -> bool:
+    if not isinstance(x, bool):
+        raise TypeError(f"{owner}: {name} must be True or False, got {_checks.show(x)}")
     return x
 
 
@@ -74,7 +73,7 @@ def _param_list(params: Iterable[Value], owner: str) -> list[Value]:
     seen: set[int] = set()
     for i, p in enumerate(items):
         if not isinstance(p, Value):
-            raise TypeError(f"{owner}: parameter {i} is a {type(p).__name__} ({p!r}), not a Value")
+            raise TypeError(f"{owner}: parameter {i} is a {_checks.show(p)}, not a Value")
         if id(p) not in seen:  # the same Value listed twice is updated once
             seen.add(id(p))
             unique.append(p)
@@ -89,21 +88,28 @@ def _param_list(params: Iterable[Value], owner: str) -> list[Value]:
 class Optimizer:
     """Base class: the parameters, the learning rate ``lr`` and the per-parameter state.
 
-    Subclasses list their hyperparameters in ``_hyper`` and their per-parameter
-    state (one float per parameter) in ``_buffers``; ``steps`` counts the
-    calls to ``step()``.
+    Subclasses list their hyperparameters in ``_hyper`` (checked by
+    ``_check_settings``, in the constructor and in ``load_state_dict`` alike)
+    and their per-parameter state (one float per parameter) in ``_buffers``;
+    ``steps`` counts the calls to ``step()``.
     """
 
     _hyper: tuple[str, ...] = ()
     _buffers: tuple[str, ...] = ()
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    def __init__(self, params: Iterable[Value], lr: float, **settings: Any) -> None:
         name = type(self).__name__
         self.params: list[Value] = _param_list(params, name)
-        self.lr: float = _number(name, "lr", lr)
+        self.lr: float = _setting(name, "lr", lr)
+        for setting, value in self._check_settings(settings).items():
+            setattr(self, setting, value)
         self.steps: int = 0
         for buffer in self._buffers:
             setattr(self, buffer, [0.0] * len(self.params))
+
+    def _check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The hyperparameters (``_hyper``) checked and converted; a mistake raises and changes nothing."""
+        return {}
 
     def zero_grad(self) -> None:
         """Set every parameter's gradient to 0.0 (gradients accumulate otherwise)."""
@@ -125,27 +131,43 @@ class Optimizer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore what ``state_dict()`` returned; a mismatch raises ValueError and changes nothing."""
+        """Restore what ``state_dict()`` returned.
+
+        Everything is checked as the constructor checks it (and converted)
+        before anything is assigned: a mismatch or a bad value raises
+        (ValueError, or TypeError for a wrong type) and changes nothing.
+        """
         name = type(self).__name__
         expected = {"type", "lr", "steps", "state", *self._hyper}
         if not isinstance(state, dict):
             raise ValueError(f"{name}.load_state_dict takes a dict from state_dict(), got {type(state).__name__}")
         if state.get("type") != name:
-            raise ValueError(f"this state belongs to a {state.get('type')}, not a {name}")
+            raise ValueError(f"this state belongs to a {_checks.shorten(str(state.get('type')), 80)}, not a {name}")
         if set(state) != expected:
-            raise ValueError(f"{name}.load_state_dict expects keys {sorted(expected)}, got {sorted(state)}")
-        buffers = state["state"]
+            keys = _checks.shorten(str(sorted(map(str, state))))
+            raise ValueError(f"{name}.load_state_dict expects keys {sorted(expected)}, got {keys}")
+        lr = _setting(name, "lr", state["lr"])
+        settings = self._check_settings({h: state[h] for h in self._hyper})
+        steps = _checks.positive_int(state["steps"], f"{name}: steps", minimum=0)
+        buffers = self._check_buffers(state["state"])
+        # everything is valid: now change the optimiser
+        self.lr, self.steps = lr, steps
+        for setting, value in {**settings, **buffers}.items():
+            setattr(self, setting, value)
+
+    def _check_buffers(self, buffers: object) -> dict[str, list[float]]:
+        name = type(self).__name__
         if not isinstance(buffers, dict) or set(buffers) != set(self._buffers):
             raise ValueError(f"{name} state must hold the buffers {list(self._buffers)}")
+        checked = {}
         for b, values in buffers.items():
+            if not isinstance(values, (list, tuple)):
+                raise ValueError(f"buffer {b!r} must be a list of numbers, got {_checks.show(values)}")
             if len(values) != len(self.params):
                 raise ValueError(f"buffer {b!r} has {len(values)} entries for {len(self.params)} parameters")
-        self.lr = _number(name, "lr", state["lr"])
-        for h in self._hyper:
-            setattr(self, h, state[h])
-        self.steps = int(state["steps"])
-        for b, values in buffers.items():
-            setattr(self, b, [float(v) for v in values])
+            # nan or inf may be in a buffer legitimately (a run that diverged), so any real number is kept
+            checked[b] = [_checks.real(v, f"{name} buffer {b}[{i}]", finite=False) for i, v in enumerate(values)]
+        return checked
 
     def __repr__(self) -> str:
         hyper = "".join(f", {h}={getattr(self, h)!r}" for h in self._hyper)
@@ -168,15 +190,26 @@ class SGD(Optimizer):
     _buffers = ("momentum_buffer",)
     momentum_buffer: list[float]
 
+    momentum: float
+    dampening: float
+    nesterov: bool
+    weight_decay: float
+
     def __init__(self, params: Iterable[Value], lr: float, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0) -> None:
-        super().__init__(params, lr)
-        self.momentum = _number("SGD", "momentum", momentum)
-        self.dampening = _number("SGD", "dampening", dampening, high=1.0)
-        self.weight_decay = _number("SGD", "weight_decay", weight_decay)
-        self.nesterov = bool(nesterov)
-        if nesterov and (self.momentum <= 0.0 or self.dampening != 0.0):
+        super().__init__(params, lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                         weight_decay=weight_decay)
+
+    def _check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        checked = {
+            "momentum": _setting("SGD", "momentum", settings["momentum"]),
+            "dampening": _setting("SGD", "dampening", settings["dampening"], high=1.0),
+            "nesterov": _flag("SGD", "nesterov", settings["nesterov"]),
+            "weight_decay": _setting("SGD", "weight_decay", settings["weight_decay"]),
+        }
+        if checked["nesterov"] and (checked["momentum"] <= 0.0 or checked["dampening"] != 0.0):
             raise ValueError("SGD: nesterov=True needs a momentum > 0 and dampening=0")
+        return checked
 
     def step(self) -> None:
         lr, mu, wd, nesterov = self.lr, self.momentum, self.weight_decay, self.nesterov
@@ -214,25 +247,30 @@ class Adam(Optimizer):
     exp_avg: list[float]
     exp_avg_sq: list[float]
     max_exp_avg_sq: list[float]
+    betas: tuple[float, float]
+    eps: float
+    weight_decay: float
+    amsgrad: bool
     _decoupled = False  # AdamW decays the weights directly instead of through g
 
     def __init__(self, params: Iterable[Value], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        name = type(self).__name__
-        super().__init__(params, lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.betas = (
-            _number(name, "betas[0]", betas[0], high=1.0, high_open=True),
-            _number(name, "betas[1]", betas[1], high=1.0, high_open=True),
-        )
-        self.eps = _number(name, "eps", eps)
-        self.weight_decay = _number(name, "weight_decay", weight_decay)
-        self.amsgrad = bool(amsgrad)
+        super().__init__(params, lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        super().load_state_dict(state)
-        self.betas = tuple(self.betas)  # JSON turns the pair into a list
+    def _check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        name = type(self).__name__
+        betas = settings["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {_checks.show(betas)}")
+        return {
+            "betas": (  # a tuple, also after JSON turned it into a list
+                _setting(name, "betas[0]", betas[0], high=1.0, high_open=True),
+                _setting(name, "betas[1]", betas[1], high=1.0, high_open=True),
+            ),
+            "eps": _setting(name, "eps", settings["eps"]),
+            "weight_decay": _setting(name, "weight_decay", settings["weight_decay"]),
+            "amsgrad": _flag(name, "amsgrad", settings["amsgrad"]),
+        }
 
     def step(self) -> None:
         self.steps += 1
@@ -299,14 +337,25 @@ class RMSprop(Optimizer):
     grad_avg: list[float]
     momentum_buffer: list[float]
 
+    alpha: float
+    eps: float
+    weight_decay: float
+    momentum: float
+    centered: bool
+
     def __init__(self, params: Iterable[Value], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
-        super().__init__(params, lr)
-        self.alpha = _number("RMSprop", "alpha", alpha, high=1.0)
-        self.eps = _number("RMSprop", "eps", eps)
-        self.weight_decay = _number("RMSprop", "weight_decay", weight_decay)
-        self.momentum = _number("RMSprop", "momentum", momentum)
-        self.centered = bool(centered)
+        super().__init__(params, lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                         centered=centered)
+
+    def _check_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "alpha": _setting("RMSprop", "alpha", settings["alpha"], high=1.0),
+            "eps": _setting("RMSprop", "eps", settings["eps"]),
+            "weight_decay": _setting("RMSprop", "weight_decay", settings["weight_decay"]),
+            "momentum": _setting("RMSprop", "momentum", settings["momentum"]),
+            "centered": _flag("RMSprop", "centered", settings["centered"]),
+        }
 
     def step(self) -> None:
         self.steps += 1
@@ -345,10 +394,8 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
-        if not isinstance(getattr(optimizer, "lr", None), (int, float)):
-            raise TypeError(
-                f"{type(self).__name__} takes an optimiser with an lr, got {type(optimizer).__name__}"
-            )
+        if not _checks.is_real(getattr(optimizer, "lr", None)):
+            raise TypeError(f"{type(self).__name__} takes an optimiser with an lr, got {_checks.show(optimizer)}")
         self.optimizer = optimizer
         self.base_lr: float = optimizer.lr
         self.last_epoch: int = 0
@@ -375,12 +422,6 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr!r})"
 
 
-def _positive_int(owner: str, name: str, x: object) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or x <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive whole number, got {x!r}")
-    return int(x)
-
-
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs, as ``torch``'s StepLR.
 
@@ -388,8 +429,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _positive_int("StepLR", "step_size", step_size)
-        self.gamma = _number("StepLR", "gamma", gamma)
+        self.step_size = _checks.positive_int(step_size, "StepLR: step_size")
+        self.gamma = _setting("StepLR", "gamma", gamma)
         super().__init__(optimizer)
 
     def _next_lr(self, lr: float) -> float:
@@ -403,7 +444,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        self.gamma = _number("ExponentialLR", "gamma", gamma)
+        self.gamma = _setting("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer)
 
     def _next_lr(self, lr: float) -> float:
@@ -420,11 +461,11 @@ class LinearLR(LRScheduler):
 
     def __init__(self, optimizer: Optimizer, start_factor: float = 1.0 / 3, end_factor: float = 1.0,
                  total_iters: int = 5) -> None:
-        self.start_factor = _number("LinearLR", "start_factor", start_factor, high=1.0)
+        self.start_factor = _setting("LinearLR", "start_factor", start_factor, high=1.0)
         if self.start_factor == 0.0:
             raise ValueError("LinearLR: start_factor must be in (0, 1], got 0; the rate would be 0 at the start")
-        self.end_factor = _number("LinearLR", "end_factor", end_factor, high=1.0)
-        self.total_iters = _positive_int("LinearLR", "total_iters", total_iters)
+        self.end_factor = _setting("LinearLR", "end_factor", end_factor, high=1.0)
+        self.total_iters = _checks.positive_int(total_iters, "LinearLR: total_iters")
         super().__init__(optimizer)
 
     def _initial_lr(self, lr: float) -> float:
