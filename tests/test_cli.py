@@ -339,6 +339,54 @@ def test_train_iris_with_cross_entropy_and_predict_a_class(run, tmp_path):
     assert lines[1].startswith("class 0")
 
 
+@pytest.mark.parametrize(
+    "loss, outputs, output_activation, targets, threshold",
+    [
+        (None, 1, None, [-1, 1, 1], None),  # two classes: the hinge loss, -1/+1 targets
+        ("hinge_loss", 1, None, [-1, 1, 1], None),
+        ("bce", 1, "sigmoid", [0, 1, 1], 0.5),  # probabilities out, split at one half
+        ("bce_with_logits", 1, None, [0, 1, 1], None),  # logits, split at 0
+        ("mse", 1, None, [0, 1, 1], 0.5),
+        ("l1", 1, None, [0, 1, 1], 0.5),
+        ("cross_entropy", 2, None, [0, 1, 1], None),  # one output per class
+    ],
+)
+def test_every_loss_name_of_the_library_shapes_the_network(loss, outputs, output_activation, targets, threshold):
+    task = train.task_for(loss, [0, 1, 1], "moons")
+    assert (task.outputs, task.output_activation, task.targets, task.threshold) == (
+        outputs, output_activation, targets, threshold
+    )
+
+
+def test_the_command_line_offers_the_library_s_names():
+    parser = cli.build_parser()
+    train_parser = parser._subparsers._group_actions[0].choices["train"]
+    choices = {action.dest: action.choices for action in train_parser._actions if action.choices}
+    assert set(choices["data"]) == set(nn.data.DATASETS)
+    assert set(choices["loss"]) == set(nn.losses.LOSSES)
+    assert set(choices["activation"]) == set(nn.activations.ACTIVATIONS)
+
+
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (["--data", "iris", "--samples", "50"], "'iris' is a fixed data set; leave out --samples"),
+        (["--data", "xor", "--noise", "0.1"], "'xor' is a fixed data set; leave out --noise"),
+        (["--data", "blobs", "--loss", "hinge"], "needs two classes, but blobs has 3"),
+        (["--data", "moons", "--samples", "1"], "at least 10"),
+    ],
+)
+def test_data_and_loss_mismatches_are_one_line(run, args, pattern):
+    result = run("train", *args, "--quiet", "--epochs", "1")
+    assert_usage_error(result, pattern)
+
+
+def test_train_a_generated_xor_cloud(run):
+    result = run("train", "--data", "xor", "--samples", "40", "--hidden", "8", "--epochs", "5", "--quiet")
+    assert result.code == 0, result.err
+    assert "on xor (30 train / 10 test points)" in result.out
+
+
 def test_train_checks_the_save_target_before_training(run, tmp_path):
     (tmp_path / "model.json").mkdir()
     result = run("train", "--data", "xor", "--save", "model.json", "--quiet")

@@ -270,10 +270,16 @@ def test_the_public_names_stay_importable():
     assert package.boundary_png is package.render.boundary_png
 
 
-def test_the_activations_are_the_library_s():
-    from nn.playground import ACTIVATIONS
+def test_the_activations_and_data_sets_are_the_library_s():
+    from nn.playground import ACTIVATIONS, make_dataset
 
     assert set(ACTIVATIONS) <= set(nn.activations.ACTIVATIONS)
+    assert set(DATASETS) <= set(nn.data.DATASETS)
+    assert make_dataset("moons", 30, 0.2, 4) == nn.data.load("moons", 30, 0.2, 4)
+    assert make_dataset("circles", 30, 0.2, 4) == nn.data.load("circles", 30, 0.2, 4, factor=0.5)
+    assert make_dataset("blobs", 30, 0.2, 4) == nn.data.load("blobs", 30, 0.4 + 0.2, 4, centers=[[-1, -1], [1, 1]])
+    X, y = make_dataset("xor", 30, 0.0, 4)
+    assert all(t == int((a > 0) != (b > 0)) for (a, b), t in zip(X, y))  # XOR of the signs, as nn.data.xor
 
 
 def test_an_epoch_is_one_shared_train_step_per_mini_batch(monkeypatch):

@@ -16,16 +16,15 @@ import nn
 from ..files import check_folder_outputs, check_output, save_figure
 from .base import UsageError, finite_number, formatter, layer_sizes, positive_number, whole_number
 
-DATASETS = ("moons", "circles", "spirals", "blobs", "xor", "iris")
-LOSSES = ("hinge", "mse", "bce", "ce")
 EXAMPLE = """\
 examples:
   chainrule train --data xor --seed 0
   chainrule train --data moons --hidden 16,16 --epochs 100 --save moons.json --plot
-  chainrule train --data iris --hidden 8 --loss ce --optimizer adam --lr 0.01
+  chainrule train --data iris --hidden 8 --loss cross_entropy --optimizer adam --lr 0.01
 
-  Binary data sets (moons, circles, xor) default to the hinge loss, the
-  others (spirals, blobs, iris: three classes) to cross-entropy."""
+  Two-class data sets (moons, circles, spirals, xor) default to the hinge
+  loss, the others (blobs, iris: three classes) to cross-entropy. The loss
+  names are those of nn.losses.LOSSES, PyTorch's spellings included."""
 
 
 def add_train_parser(sub: Any) -> None:
@@ -36,20 +35,23 @@ def add_train_parser(sub: Any) -> None:
         epilog=EXAMPLE,
         formatter_class=formatter,
     )
-    parser.add_argument("--data", choices=DATASETS, default="moons", help="data set (default: %(default)s)")
+    parser.add_argument("--data", choices=tuple(nn.data.DATASETS), default="moons",
+                        help="data set (default: %(default)s)")
     parser.add_argument("--hidden", type=layer_sizes, default=[16, 16],
                         help="hidden layer sizes, comma separated (default: 16,16)")
     parser.add_argument("--activation", choices=tuple(nn.activations.ACTIVATIONS), default="relu",
                         help="hidden activation (default: %(default)s)")
-    parser.add_argument("--loss", choices=LOSSES, default=None,
-                        help="loss (default: hinge for two classes, else ce)")
+    parser.add_argument("--loss", choices=tuple(nn.losses.LOSSES), default=None, metavar="LOSS",
+                        help="loss: a name of nn.losses.LOSSES such as hinge, mse, bce, bce_with_logits, "
+                        "cross_entropy (default: hinge for two classes, else cross_entropy)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="(default: %(default)s)")
     parser.add_argument("--lr", type=positive_number, default=0.01, help="learning rate (default: %(default)s)")
     parser.add_argument("--epochs", type=whole_number(1, 1_000_000), default=200, help="(default: %(default)s)")
     parser.add_argument("--batch-size", type=whole_number(), default=None,
                         help="samples per step (default: all of them)")
-    parser.add_argument("--samples", type=whole_number(10, 100_000), default=200,
-                        help="points in generated data sets, at least 10 (default: %(default)s)")
+    parser.add_argument("--samples", type=whole_number(10, 100_000), default=None,
+                        help="points in a generated data set, at least 10 (default: 100; "
+                        "xor without it is its four truth-table points)")
     parser.add_argument("--noise", type=finite_number, default=None, help="noise of generated data sets")
     parser.add_argument("--init", choices=tuple(nn.init.INITIALIZERS), default="he_uniform", metavar="INIT",
                         help="weight initialiser (default: %(default)s)")
@@ -65,8 +67,8 @@ def add_train_parser(sub: Any) -> None:
 class Task:
     """How a loss shapes the network and its targets, and how to read a prediction.
 
-    ``threshold`` is the score above which one output means class 1 (``None``:
-    the sign for -1/+1 targets, or the largest of several outputs).
+    ``threshold`` is where one output splits class 0 from class 1 (``None``:
+    at 0 for scores, logits and -1/+1 targets; the largest of several outputs).
     """
 
     loss: str
@@ -81,33 +83,25 @@ def task_for(loss: str | None, y: Sequence[int], data: str) -> Task:
     n_classes = len(set(y))
     if n_classes < 2:
         raise UsageError(f"{data} gave {n_classes} class; use more --samples")
-    loss = loss or ("hinge" if n_classes == 2 else "ce")
-    if loss == "ce":
+    loss = loss or ("hinge" if n_classes == 2 else "cross_entropy")
+    function = nn.losses.loss_function(loss)
+    wanted = nn.losses.TARGETS.get(function)
+    if wanted == "class":
         return Task(loss, n_classes, None, list(y), None)
     if n_classes != 2:
-        raise UsageError(f"--loss {loss} needs two classes, but {data} has {n_classes}; use --loss ce")
-    if loss == "hinge":
-        return Task(loss, 1, None, [2 * t - 1 for t in y], None)  # max-margin loss wants -1 / +1
-    if loss == "bce":
-        return Task(loss, 1, "sigmoid", list(y), 0.5)
-    return Task(loss, 1, None, list(y), 0.5)  # mse: regress 0 / 1, class 1 above one half
+        raise UsageError(f"--loss {loss} needs two classes, but {data} has {n_classes}; use --loss cross_entropy")
+    targets = [2 * t - 1 for t in y] if wanted == "-1/+1" else list(y)
+    output_activation = "sigmoid" if function is nn.losses.binary_cross_entropy else None  # it takes probabilities
+    return Task(loss, 1, output_activation, targets, nn.losses.decision_threshold(function, targets))
 
 
-def load_data(name: str, n_samples: int, noise: float | None, seed: int) -> tuple[list, list]:
-    """The data set ``name``: points and labels 0 .. k-1."""
-    if name == "xor":
-        return nn.data.xor()
-    if name == "iris":
-        return nn.data.load_iris()
-    makers = {
-        "moons": (nn.data.make_moons, 0.1),
-        "circles": (nn.data.make_circles, 0.05),
-        "spirals": (nn.data.make_spirals, 0.1),
-    }
-    if name == "blobs":
-        return nn.data.make_blobs(n_samples=n_samples, random_state=seed)
-    make, default_noise = makers[name]
-    return make(n_samples=n_samples, noise=default_noise if noise is None else noise, random_state=seed)
+def load_data(name: str, n_samples: int | None, noise: float | None, seed: int) -> tuple[list, list]:
+    """The data set ``name`` from ``nn.data.load``: points and labels 0 .. k-1."""
+    try:
+        return nn.data.load(name, n_samples, noise, seed)
+    except ValueError as err:
+        message = str(err).replace("n_samples", "--samples").replace("noise", "--noise")
+        raise UsageError(message) from None
 
 
 def cmd_train(args: argparse.Namespace) -> int:

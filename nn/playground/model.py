@@ -19,7 +19,7 @@ from typing import Any
 from autograd import Step, Value, no_grad
 
 from .._checks import in_range, is_integer, is_real, real, shorten, show
-from ..data import make_blobs, make_circles, make_moons, make_spirals, train_test_split
+from ..data import load, train_test_split
 from ..losses import binary_cross_entropy_with_logits, l1_penalty, l2_penalty
 from ..module import MLP, Neuron
 from ..optim import SGD, Adam
@@ -40,7 +40,7 @@ __all__ = [
     "RESET_ON",
 ]
 
-DATASETS = ("moons", "circles", "xor", "spirals", "blobs")
+DATASETS = ("moons", "circles", "xor", "spirals", "blobs")  # the two-class sets in the plane of nn.data.DATASETS
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")  # the differentiable ones worth a try
 OPTIMIZERS = ("sgd", "adam")
 REGULARIZATIONS = ("none", "l1", "l2")
@@ -109,25 +109,18 @@ def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
         raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {show(value)}")
 
 
+# what the playground asks of nn.data.load beyond the name: a roomier circle, two clusters
+_DATA_OPTIONS: dict[str, dict[str, Any]] = {"circles": {"factor": 0.5}, "blobs": {"centers": [[-1.0, -1.0], [1.0, 1.0]]}}
+
+
 def make_dataset(name: str, n_samples: int, noise: float, seed: int) -> tuple[list[list[float]], list[int]]:
-    """The playground's data sets: ``n_samples`` points in the plane with labels 0 and 1."""
+    """The playground's data sets from ``nn.data.load``: ``n_samples`` points in the plane, labels 0 and 1.
+
+    For blobs, ``noise`` widens the clusters: their standard deviation is ``0.4 + noise``.
+    """
     _choice("dataset", name, DATASETS)
-    if name == "moons":
-        return make_moons(n_samples, noise=noise, random_state=seed)
-    if name == "circles":
-        return make_circles(n_samples, noise=noise, random_state=seed, factor=0.5)
-    if name == "spirals":
-        return make_spirals(n_samples, noise=noise, random_state=seed)
-    if name == "blobs":
-        return make_blobs(n_samples, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=0.4 + noise, random_state=seed)
-    # xor: uniform points in the square, label 1 where x1 and x2 have the same sign
-    rng = random.Random(seed)
-    X, y = [], []
-    for _ in range(n_samples):
-        a, b = rng.uniform(-1.0, 1.0), rng.uniform(-1.0, 1.0)
-        y.append(1 if a * b > 0 else 0)
-        X.append([a + rng.gauss(0.0, noise) if noise else a, b + rng.gauss(0.0, noise) if noise else b])
-    return X, y
+    spread = 0.4 + noise if name == "blobs" else noise
+    return load(name, n_samples, spread, seed, **_DATA_OPTIONS.get(name, {}))
 
 
 class Playground:
