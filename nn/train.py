@@ -232,7 +232,7 @@ def fit(
         for epoch in bar if bar is not None else range(epochs):
             history.lr.append(_learning_rate(optimizer))
             groups = _groups(len(X), batch_size, accumulation_steps, rng)
-            run = _train_epoch(model, X, y, loss_fn, optimizer, groups, last_good)
+            run = _train_epoch(model, params, X, y, loss_fn, optimizer, groups, last_good)
             last_good = run.last_good
             if run.bad is not None:
                 return _diverged(history, params, last_good, epoch, run.bad, run.what, optimizer)
@@ -279,11 +279,10 @@ class _Epoch(NamedTuple):
 
 
 def _train_epoch(
-    model: Module, X: Sequence[Any], y: Sequence[Any], loss_fn: LossFunction, optimizer: Any,
+    model: Module, params: list[Value], X: Sequence[Any], y: Sequence[Any], loss_fn: LossFunction, optimizer: Any,
     groups: list[list[list[int]]], last_good: list[float],
 ) -> _Epoch:  # fmt: skip
     """Every update of one epoch; one group of mini-batches makes one update."""
-    params = model.parameters()
     losses, sizes, outputs, targets = [], [], [], []
     for group in groups:
         group_size = sum(len(batch) for batch in group)
