@@ -4,16 +4,23 @@ Everything is importable from ``nn`` directly: modules, activations, losses,
 initialisers, optimisers, training, data sets and metrics.
 """
 
-from autograd import Value
+# ruff: noqa: E402 - the check below must run before anything imports from autograd
+from ._install_check import check_autograd
 
-from . import data, init, metrics, optim, plot
+check_autograd()  # another package named autograd gets a clear error, not a missing-name one
+
+from autograd import Value, is_grad_enabled, no_grad
+
+from . import data, init, metrics, optim, plot, serialize
 from .activations import (
+    ACTIVATIONS,
     elu,
     get_activation,
     identity,
     leaky_relu,
     log_softmax,
     maxout,
+    register_activation,
     relu,
     sigmoid,
     sign,
@@ -39,6 +46,7 @@ from .data import (
 )
 from .draw import draw_model
 from .init import get_init
+from .layers import MLP, Dropout, Embedding, Layer, Neuron
 from .losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -50,7 +58,7 @@ from .losses import (
     mse_loss,
 )
 from .metrics import accuracy, confusion_matrix, predict_classes
-from .module import MLP, Dropout, Layer, Module, Neuron
+from .module import Module
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
 from .playground import Playground, playground
@@ -58,12 +66,15 @@ from .train import History, fit
 
 __all__ = [
     "Value",
+    "no_grad",
+    "is_grad_enabled",
     # modules
     "Module",
     "Neuron",
     "Layer",
     "MLP",
     "Dropout",
+    "Embedding",
     "Perceptron",
     "PerceptronResult",
     # activations
@@ -80,6 +91,8 @@ __all__ = [
     "softmax",
     "log_softmax",
     "get_activation",
+    "register_activation",
+    "ACTIVATIONS",
     # losses
     "mse_loss",
     "mae_loss",
@@ -124,6 +137,7 @@ __all__ = [
     "fit",
     "History",
     "plot",
+    "serialize",
     "to_torch",
     "from_torch",
     "draw_model",

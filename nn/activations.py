@@ -3,20 +3,32 @@
 Each takes a Value (or a plain number, which becomes a constant) and returns
 a Value; the derivative that ``backward()`` uses is given next to each formula.
 ``maxout``, ``softmax`` and ``log_softmax`` act on a whole list of values.
-Choose a per-neuron activation by name with ``get_activation("tanh")``.
+
+``ACTIVATIONS`` is the one list of per-neuron activations by name: neurons,
+saved models, the PyTorch bridge, the command line and the playground all read
+it. ``TORCH_MODULES`` says which ``torch.nn`` module computes the same
+function. ``register_activation`` adds your own function to both, so a model
+using it can be built by name, saved, loaded and converted to PyTorch.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from autograd import Value, make_op
 
+from ._checks import shorten, show
+
 __all__ = [
     "ACTIVATIONS",
+    "TORCH_MODULES",
+    "BUILT_IN",
     "Activation",
     "get_activation",
+    "activation_name",
+    "register_activation",
     "identity",
     "step",
     "sign",
@@ -166,6 +178,41 @@ ACTIVATIONS: dict[str, Activation] = {
     "softplus": softplus,
 }
 
+_LIST_FUNCTIONS = ("maxout", "softmax", "log_softmax")  # act on a whole layer, not on one neuron
+BUILT_IN = frozenset(ACTIVATIONS)  # the names that come with nn (register_activation cannot replace them)
+
+
+def _torch_module(class_name: str, **settings: float) -> Callable[[], Any]:
+    """A function building ``torch.nn.<class_name>(**settings)``; torch is imported only when it is called."""
+
+    def build() -> Any:
+        import torch  # optional: only the PyTorch bridge calls this
+
+        return getattr(torch.nn, class_name)(**settings)
+
+    build.__qualname__ = build.__name__ = f"torch.nn.{class_name}"
+    return build
+
+
+# activation name -> a function building the torch.nn module that computes the same thing
+TORCH_MODULES: dict[str, Callable[[], Any]] = {
+    "identity": _torch_module("Identity"),
+    "relu": _torch_module("ReLU"),
+    "tanh": _torch_module("Tanh"),
+    "sigmoid": _torch_module("Sigmoid"),
+    "leaky_relu": _torch_module("LeakyReLU", negative_slope=0.01),  # Value.leaky_relu's default slope
+    "elu": _torch_module("ELU", alpha=1.0),
+    "softplus": _torch_module("Softplus", beta=1.0, threshold=20.0),
+}
+
+
+def _unknown(name_or_fn: object) -> ValueError:
+    return ValueError(
+        f"unknown activation {shorten(repr(name_or_fn), 80)}; use one of {', '.join(ACTIVATIONS)}, "
+        "a function taking a Value and returning a Value, or register your own with "
+        "nn.register_activation(name, fn)"
+    )
+
 
 def get_activation(name_or_fn: str | Activation | None) -> Activation:
     """The activation called ``name_or_fn`` (``None`` means identity), or the callable itself."""
@@ -177,12 +224,70 @@ def get_activation(name_or_fn: str | Activation | None) -> Activation:
         key = name_or_fn.lower()
         if key in ACTIVATIONS:
             return ACTIVATIONS[key]
-        if key in ("maxout", "softmax", "log_softmax"):
+        if key in _LIST_FUNCTIONS:
             raise ValueError(
                 f"{key} acts on a whole list of values, not on one neuron's sum; "
                 f"call nn.{key}(values) on a layer's outputs instead"
             )
-    raise ValueError(
-        f"unknown activation {name_or_fn!r}; use one of {', '.join(ACTIVATIONS)} "
-        "or a function taking a Value and returning a Value"
-    )
+    raise _unknown(name_or_fn)
+
+
+def activation_name(name_or_fn: str | Activation | None) -> str | None:
+    """The name an activation is saved under (``"linear"`` and ``None`` are ``"identity"``),
+    or ``None`` for a function that was never registered."""
+    if name_or_fn is None:
+        return "identity"
+    if isinstance(name_or_fn, str):
+        get_activation(name_or_fn)  # raises a helpful error for unknown names
+        key = name_or_fn.lower()
+        return "identity" if key == "linear" else key
+    for name, fn in ACTIVATIONS.items():  # "identity" comes before its alias "linear"
+        if fn is name_or_fn:
+            return name
+    get_activation(name_or_fn)  # raises for what is neither a name nor a function
+    return None
+
+
+def register_activation(name: str, fn: Activation, torch_module: Callable[[], Any] | None = None) -> Activation:
+    """Make ``fn`` a per-neuron activation known by ``name``; returns ``fn``.
+
+    ``fn`` maps a Value to a Value: compose Value operations, or write one node
+    with its derivative through ``autograd.make_op``. Neurons then accept the
+    name (``MLP(2, [8, 1], activation="swish")``) or the function itself, and
+    ``save()`` stores the name, so ``Module.load`` rebuilds the model in any
+    program that registered the name first. ``torch_module`` (a function with no
+    arguments returning a ``torch.nn`` module that computes the same thing, such
+    as ``torch.nn.SiLU``) lets ``nn.to_torch`` and ``nn.from_torch`` convert it.
+
+    >>> def swish(x):  # swish(z) = z * s with s = sigmoid(z);  d/dz = s + z * s * (1 - s)
+    ...     s = 1.0 / (1.0 + math.exp(-x.data))
+    ...     return make_op("swish", x.data * s, (x,), (s + x.data * s * (1.0 - s),))
+    >>> nn.register_activation("swish", swish, torch_module=torch.nn.SiLU)  # doctest: +SKIP
+
+    Registering a name again replaces it (handy when a notebook cell runs
+    twice); the built-in names cannot be replaced.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise TypeError(f"register_activation(name, fn): name is a word such as 'swish', got {show(name)}")
+    key = name.lower()
+    if key in BUILT_IN or key in _LIST_FUNCTIONS:
+        raise ValueError(f"{key!r} is a built-in activation and cannot be replaced; register yours under another name")
+    if not callable(fn):
+        raise TypeError(f"register_activation({key!r}, fn): fn is a function taking a Value and returning a Value, got {show(fn)}")
+    if torch_module is not None and not callable(torch_module):
+        raise TypeError(
+            f"register_activation({key!r}, fn, torch_module): torch_module is a function returning a torch.nn module "
+            f"(such as torch.nn.SiLU), got {show(torch_module)}"
+        )
+    probe = fn(Value(0.5))
+    if not isinstance(probe, Value):
+        raise TypeError(
+            f"register_activation({key!r}, fn): fn(Value(0.5)) returned {show(probe)}, not a Value; "
+            "build the result from Value operations or with autograd.make_op so backward() can use its derivative"
+        )
+    ACTIVATIONS[key] = fn
+    if torch_module is None:
+        TORCH_MODULES.pop(key, None)
+    else:
+        TORCH_MODULES[key] = torch_module
+    return fn

@@ -7,32 +7,26 @@ of ``weight``, its bias is ``bias[i]``) followed by the layer's activation::
 
 With ``MLP(..., dropout=p)`` a ``Dropout(p)`` follows each hidden activation.
 
-The torch modules use float64, the precision of a Python float, so both
-models compute the same numbers (to about 1e-12).
+The torch modules use float64 by default, the precision of a Python float, so
+both models compute the same numbers (to about 1e-12); ``dtype=torch.float32``
+gives the float32 model most PyTorch code expects.
 
-Activations travel by name: ``leaky_relu`` has slope 0.01 and ``elu`` has
-alpha 1.0 on both sides (the defaults of ``Value.leaky_relu``/``Value.elu`` and
-of torch). A neuron with a custom activation function cannot be converted.
+Activations travel by name through ``nn.activations.TORCH_MODULES``:
+``leaky_relu`` has slope 0.01 and ``elu`` has alpha 1.0 on both sides (the
+defaults of ``Value.leaky_relu``/``Value.elu`` and of torch). An activation
+registered with ``nn.register_activation(name, fn, torch_module=...)``
+travels too; any other custom function cannot be converted.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .module import MLP
+from ._checks import show
+from .activations import TORCH_MODULES
+from .layers import MLP
 
 __all__ = ["to_torch", "from_torch"]
-
-# our activation name -> torch.nn class name (and constructor arguments)
-_TO_TORCH: dict[str, tuple[str, dict[str, float]]] = {
-    "identity": ("Identity", {}),
-    "relu": ("ReLU", {}),
-    "tanh": ("Tanh", {}),
-    "sigmoid": ("Sigmoid", {}),
-    "leaky_relu": ("LeakyReLU", {"negative_slope": 0.01}),
-    "elu": ("ELU", {"alpha": 1.0}),
-    "softplus": ("Softplus", {"beta": 1.0, "threshold": 20.0}),
-}
 
 
 def _torch() -> Any:
@@ -43,23 +37,28 @@ def _torch() -> Any:
     return torch
 
 
-def to_torch(model: MLP) -> Any:
-    """An ``MLP`` as a float64 ``torch.nn.Sequential`` of ``Linear`` and activation layers, same weights.
+def to_torch(model: MLP, dtype: Any = None) -> Any:
+    """An ``MLP`` as a ``torch.nn.Sequential`` of ``Linear`` and activation layers, same weights.
 
-    ``torch_model(torch.tensor([x], dtype=torch.float64))`` then equals ``model(x)``
-    (in eval mode, when the MLP has dropout). ``MLP(..., dropout=p)`` gets a
-    ``Dropout(p)`` after each hidden layer; the Sequential starts in the
-    model's training or eval mode.
+    ``dtype`` is a floating torch dtype, float64 by default (then
+    ``torch_model(torch.tensor([x], dtype=torch.float64))`` equals ``model(x)``
+    to about 1e-12; with ``torch.float32`` to about 1e-6, and plain
+    ``torch.tensor(X)`` inputs work). In eval mode when the MLP has dropout:
+    ``MLP(..., dropout=p)`` gets a ``Dropout(p)`` after each hidden layer, and the
+    Sequential starts in the model's training or eval mode.
     """
     torch = _torch()
+    dtype = torch.float64 if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"to_torch(model, dtype): dtype is a floating torch dtype such as torch.float32, got {show(dtype)}")
     layers = getattr(model, "layers", None)
     if not isinstance(model, MLP) or not layers:
         raise TypeError(f"to_torch() converts an nn.MLP, got {type(model).__name__}")
     modules = []
     for index, layer in enumerate(layers):
         neurons = layer.neurons
-        linear = torch.nn.Linear(len(neurons[0].w), len(neurons), dtype=torch.float64)
-        with torch.no_grad():
+        linear = torch.nn.Linear(len(neurons[0].w), len(neurons), dtype=dtype)
+        with torch.no_grad():  # copied at full precision, then rounded once to dtype
             linear.weight.copy_(torch.tensor([[w.data for w in n.w] for n in neurons], dtype=torch.float64))
             linear.bias.copy_(torch.tensor([n.b.data for n in neurons], dtype=torch.float64))
         modules.append(linear)
@@ -67,14 +66,14 @@ def to_torch(model: MLP) -> Any:
         if len(names) != 1:
             raise ValueError(f"to_torch(): layer {index} mixes activations {sorted(names)}; a torch layer has one")
         (name,) = names
-        if name not in _TO_TORCH:
+        if name not in TORCH_MODULES or not all(n.registered for n in neurons):
             raise ValueError(
                 f"to_torch(): layer {index} uses the activation {name!r}, which has no torch module here; "
-                f"use one of {', '.join(_TO_TORCH)}"
+                f"use one of {', '.join(TORCH_MODULES)}, or register it with "
+                f"nn.register_activation({name!r}, fn, torch_module=...) naming the torch module that computes it"
             )
         if name != "identity":  # a linear layer needs no activation module
-            cls, kwargs = _TO_TORCH[name]
-            modules.append(getattr(torch.nn, cls)(**kwargs))
+            modules.append(TORCH_MODULES[name]())
         if model.dropout is not None and index < len(layers) - 1:
             modules.append(torch.nn.Dropout(model.dropout.p))
     return torch.nn.Sequential(*modules).train(model.training)
@@ -84,7 +83,8 @@ def from_torch(module: Any) -> MLP:
     """A ``torch.nn.Sequential`` of ``Linear`` and activation layers as an ``MLP``, same weights.
 
     Supported activations: ``Identity``, ``ReLU``, ``Tanh``, ``Sigmoid``,
-    ``LeakyReLU(0.01)``, ``ELU(1.0)``, ``Softplus()``. Every hidden layer must
+    ``LeakyReLU(0.01)``, ``ELU(1.0)``, ``Softplus()``, and the torch module of
+    any activation registered with one (``nn.register_activation``). Every hidden layer must
     use the same activation (as in ``MLP``), and a ``Dropout`` must follow
     every hidden layer with the same ``p`` or none. The model keeps the
     module's training or eval mode.
@@ -109,7 +109,7 @@ def from_torch(module: Any) -> MLP:
                 raise ValueError(f"from_torch(): layer {position} ({child}) must follow a hidden layer, one Dropout per layer")
             dropouts[len(pairs) - 1] = float(child.p)
             continue
-        name = _activation_name(torch, child, position)
+        name = _our_name(torch, child, position)
         if not pairs:
             raise ValueError(f"from_torch(): layer {position} ({child}) comes before any Linear layer; an MLP starts with a Linear")
         linear, current = pairs[-1]
@@ -163,25 +163,21 @@ def _dropout_of(dropouts: dict[int, float], n_layers: int) -> float:
     return next(iter(dropouts.values()))
 
 
-def _activation_name(torch: Any, child: Any, position: int) -> str:
-    """Our name for a torch activation module, or a ValueError saying why not."""
-    nn = torch.nn
-    simple = {nn.Identity: "identity", nn.ReLU: "relu", nn.Tanh: "tanh", nn.Sigmoid: "sigmoid"}
-    for cls, name in simple.items():
-        if type(child) is cls:
-            return name
-    if type(child) is nn.LeakyReLU and child.negative_slope == 0.01:
-        return "leaky_relu"
-    if type(child) is nn.ELU and child.alpha == 1.0:
-        return "elu"
-    if type(child) is nn.Softplus and child.beta == 1.0 and child.threshold == 20.0:
-        return "softplus"
-    if type(child) in (nn.LeakyReLU, nn.ELU, nn.Softplus):
+def _our_name(torch: Any, child: Any, position: int) -> str:
+    """The activation name whose torch module ``child`` is (same class, same settings), or a ValueError saying why not."""
+    near = []
+    for name, build in TORCH_MODULES.items():
+        twin = build()
+        if type(child) is type(twin):
+            if repr(child) == repr(twin):  # repr shows the settings, e.g. LeakyReLU(negative_slope=0.01)
+                return name
+            near.append(f"{twin} for {name}")
+    if near:
         raise ValueError(
-            f"from_torch(): layer {position} is {child}; only the default settings "
-            "LeakyReLU(0.01), ELU(1.0) and Softplus() match nn's activations"
+            f"from_torch(): layer {position} is {child}; only these settings match nn's activations: {', '.join(near)}"
         )
+    supported = ", ".join(type(build()).__name__ for build in TORCH_MODULES.values())
     raise ValueError(
         f"from_torch(): layer {position} is {child}, which an MLP cannot hold; "
-        "supported layers are Linear, Identity, ReLU, Tanh, Sigmoid, LeakyReLU, ELU, Softplus and Dropout"
+        f"supported layers are Linear, {supported} and Dropout"
     )

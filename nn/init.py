@@ -28,10 +28,10 @@ The uniform variants have the same variance as their normal twins
 from __future__ import annotations
 
 import math
-import numbers
 import random
 from collections.abc import Callable
-from types import ModuleType
+
+from ._checks import RandomSource, as_rng
 
 __all__ = [
     "Initializer",
@@ -53,20 +53,9 @@ __all__ = [
     "kaiming_normal",
 ]
 
-# A random.Random, or the random module itself (same methods, global state).
-RandomSource = random.Random | ModuleType
+# ``rng`` is a random.Random, or the random module itself (same methods, global state);
+# ``as_rng`` (shared by all of nn) also accepts an int seed, and None for the global module.
 Initializer = Callable[[int, int, RandomSource], float]
-
-
-def as_rng(rng: int | random.Random | ModuleType | None) -> RandomSource:
-    """``None`` -> the global ``random`` module, an int -> ``random.Random(seed)``."""
-    if rng is None:
-        return random
-    if isinstance(rng, (random.Random, ModuleType)):
-        return rng
-    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
-        return random.Random(int(rng))
-    raise TypeError(f"rng must be an int seed, a random.Random or None, got {type(rng).__name__} {rng!r}")
 
 
 def uniform(fan_in: int, fan_out: int, rng: RandomSource = random, a: float = -1.0, b: float = 1.0) -> float:

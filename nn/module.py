@@ -1,62 +1,64 @@
-"""Modules: neurons, layers and multi-layer perceptrons built from Values.
+"""``Module``: the base class of every model, as PyTorch's ``nn.Module``.
 
-A ``Module`` finds its parameters by looking at its attributes, as PyTorch's
-``nn.Module`` does: a Value attribute is a parameter, a Module attribute is a
-submodule, and lists of either count too. So ``Neuron.w`` (a list of Values)
-and ``Neuron.b`` give the names ``w.0, w.1, ..., b``, and an MLP's parameters
-are called ``layers.0.neurons.3.w.1``.
+A module finds its parameters by looking at its attributes: a Value attribute
+is a parameter, a Module attribute is a submodule, and lists, tuples and dicts
+of them count too, nested as deep as you like. So ``Neuron.w`` (a list of
+Values) and ``Neuron.b`` give the names ``w.0, w.1, ..., b``; an MLP's
+parameters are called ``layers.0.neurons.3.w.1``; a table ``self.C = [[...],
+...]`` gives ``C.3.1`` and a dict ``self.heads = {"left": ...}`` gives
+``heads.left...``. What cannot be named that way (a set of Values, a dict key
+that is not a word) is refused when it is assigned, never silently skipped.
 
-Defaults follow micrograd: weights start uniform in [-1, 1] drawn from
-Python's global ``random`` (so ``random.seed(1337)`` reproduces micrograd's
-models exactly), biases start at 0, hidden layers use ReLU and the output
-layer is linear. Pass ``rng=`` a seed for a model that does not depend on the
-global random state, and ``init=`` for LeCun, Glorot or He initialisation.
+Subclasses set their parameters and submodules as attributes in ``__init__``
+and define ``forward``; calling the module calls ``forward``::
+
+    class Net(nn.Module):
+        def __init__(self):
+            self.hidden = nn.Layer(2, 8, activation="tanh")
+            self.out = nn.Neuron(8, activation="identity")
+
+        def forward(self, x):
+            return self.out(self.hidden(x))
+
+The built-in layers are in ``nn.layers``; saving and loading in ``nn.serialize``.
+Every walk over submodules is a loop, never a recursion, so arbitrarily deep
+models work.
 """
 
 from __future__ import annotations
 
-import json
-import numbers
 import os
-import random
-import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any, TypeVar
 
-from autograd import Value, dot, make_op, no_grad
+from autograd import Value, no_grad
 
-from .activations import ACTIVATIONS, Activation, get_activation
-from .init import Initializer, RandomSource, as_rng, get_init
+from . import serialize
+from ._checks import is_real, shorten
 
-__all__ = ["Module", "Neuron", "Layer", "MLP", "Dropout", "FORMAT", "FORMAT_VERSION"]
-
-FORMAT = "chainrule-model"  # marker written into every saved model
-FORMAT_VERSION = 1
+__all__ = ["Module"]
 
 M = TypeVar("M", bound="Module")
-Input = Sequence[Value | float]
 
-# Built-in activations called straight as Value methods (one call less per neuron).
-_METHODS: dict[str, Activation] = {
-    "relu": Value.relu,
-    "tanh": Value.tanh,
-    "sigmoid": Value.sigmoid,
-    "leaky_relu": Value.leaky_relu,
-    "elu": Value.elu,
-    "softplus": Value.softplus,
-}
+_SHOWN_KEYS = 5  # names listed in a state-dict error before "... and N more"
 
 
 class Module:
     """Base class of everything with parameters, as ``torch.nn.Module``.
 
-    Subclasses create Values, Modules (or lists of them) as attributes and
-    define ``forward``; calling the module calls ``forward``.
+    Subclasses create Values, Modules (or lists, tuples and dicts of them) as
+    attributes and define ``forward``; calling the module calls ``forward``.
+    ``class MyModel(nn.Module, saveable=True)`` with a ``config()`` method
+    makes ``save()``/``Module.load`` work for it too.
     """
 
     training: bool = True
+
+    def __init_subclass__(cls, saveable: bool = False, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if saveable:
+            serialize.register_module_type(cls)
 
     # ---- the forward pass ---------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -66,50 +68,59 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, x)")
 
     # ---- finding parameters and submodules ---------------------------------
-    def _members(self) -> Iterator[tuple[str, Any]]:
-        """(name, item) for every public Value or Module attribute, lists expanded."""
-        for name, item in vars(self).items():
-            if name.startswith("_"):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if not name.startswith("_") and isinstance(value, _CONTAINERS):
+            _named_members([(name, value)])  # raises for what parameters() could not name
+        object.__setattr__(self, name, value)
+
+    def _children(self, names: bool = True) -> list[tuple[str, Value | Module]]:
+        """(name, item) for every Value and Module held by a public attribute, containers opened."""
+        return _named_members([(name, item) for name, item in vars(self).items() if not name.startswith("_")], names)
+
+    def _walk(self, prefix: str = "", names: bool = True) -> Iterator[tuple[str, Module, list[tuple[str, Value | Module]]]]:
+        """(name, module, its children) for this module and every submodule once, depth first.
+
+        With ``names=False`` every name is "" (``parameters()`` needs none, and is 3x faster without).
+        """
+        seen: set[int] = set()
+        stack: list[tuple[str, Module]] = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:  # shared, or a cycle
                 continue
-            if isinstance(item, (Value, Module)):
-                yield name, item
-            elif isinstance(item, (list, tuple)):
-                for i, element in enumerate(item):
-                    if isinstance(element, (Value, Module)):
-                        yield f"{name}.{i}", element
+            seen.add(id(module))
+            children = module._children(names)
+            yield name, module, children
+            subs = [(f"{name}{child}." if names else "", item) for child, item in children if isinstance(item, Module)]
+            stack.extend(reversed(subs))
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule, with dotted names ("" is the module itself)."""
-        yield prefix, self
-        for name, item in self._members():
-            if isinstance(item, Module):
-                yield from item.named_modules(f"{prefix}{name}.")
+        """This module and every submodule once, with dotted names ("" is the module itself)."""
+        for name, module, _ in self._walk(prefix):
+            yield name, module
 
     def modules(self) -> list[Module]:
         """This module and all its submodules."""
         return [m for _, m in self.named_modules()]
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(name, Value) for every parameter, each once, e.g. ``("layers.0.neurons.3.w.1", w)``."""
+        """(name, Value) for every parameter, each once, e.g. ``("layers.0.neurons.3.w.1", w)``.
+
+        Order: a module's own Values in attribute order, then each submodule's, depth first.
+        """
         seen: set[int] = set()
         named = []
-        stack: list[tuple[str, Any]] = [("", self)]
-        while stack:  # depth first, attributes in the order they were set
-            prefix, module = stack.pop()
-            children = []
-            for name, item in module._members():
-                if isinstance(item, Module):
-                    children.append((f"{prefix}{name}.", item))
-                elif id(item) not in seen:
+        for prefix, _, children in self._walk():
+            for name, item in children:
+                if isinstance(item, Value) and id(item) not in seen:
                     seen.add(id(item))
                     named.append((prefix + name, item))
-            stack.extend(reversed(children))  # a module's own parameters, then its submodules'
-
         return named
 
     def parameters(self) -> list[Value]:
-        """Every parameter (weights and biases) once, in a stable order."""
-        return [p for _, p in self.named_parameters()]
+        """Every parameter (weights and biases) once, in ``named_parameters()`` order."""
+        found = [item for _, _, children in self._walk(names=False) for _, item in children if isinstance(item, Value)]
+        return list(dict.fromkeys(found))  # each once (a Value hashes by identity)
 
     def num_parameters(self) -> int:
         """How many numbers the model learns."""
@@ -156,41 +167,42 @@ class Module:
         """Copy numbers from ``state`` into the parameters.
 
         Every key must name a parameter and every parameter must have a key
-        holding a real number. Anything else raises ``ValueError`` and the
-        model is left exactly as it was: everything is checked before
-        anything is assigned.
+        holding a real number that fits a float. Anything else raises
+        ``ValueError`` and the model is left exactly as it was: every value is
+        converted and checked before anything is assigned.
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"load_state_dict() takes a dict {{name: number}}, got {type(state).__name__}")
         params = self.named_parameters()
         names = {name for name, _ in params}
-        missing = [name for name, _ in params if name not in state]
-        extra = [str(key) for key in state if key not in names]
         problems = []
+        missing = [name for name, _ in params if name not in state]
         if missing:
-            problems.append(f"missing keys {missing}")
+            problems.append(f"missing keys {_some(missing)}")
+        extra = [key for key in state if key not in names]
         if extra:
-            problems.append(f"unexpected keys {extra}")
-        bad = [
-            f"{name!r} holds {type(state[name]).__name__} {state[name]!r}"
-            for name, _ in params
-            if name in state and not _is_number(state[name])
-        ]
+            problems.append(f"unexpected keys {_some([str(key) for key in extra])}")
+        numbers, bad = [], []
+        for name, _ in params:
+            if name in state:
+                number = _as_weight(state[name])
+                if number is None:
+                    bad.append(f"{name!r} holds {type(state[name]).__name__} {shorten(repr(state[name]), 40)}")
+                numbers.append(number)
         if bad:
-            problems.append("expected one number per parameter, but " + "; ".join(bad))
+            problems.append("expected one number per parameter, but " + _some(bad, quote=False))
         if problems:
             raise ValueError(
-                f"state dict does not fit {type(self).__name__} ({len(params)} parameters): "
-                + "; ".join(problems)
+                shorten(f"state dict does not fit {type(self).__name__} ({len(params)} parameters): " + "; ".join(problems), 2000)
                 + ". Nothing was changed."
             )
-        for name, p in params:
-            p.data = float(state[name])
+        for (_, p), number in zip(params, numbers, strict=True):
+            p.data = number
 
-    # ---- saving and loading -----------------------------------------------
+    # ---- saving and loading -------------------------------------------------
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module (saved by ``save``)."""
-        raise NotImplementedError(
+        raise ValueError(
             f"{type(self).__name__} cannot be saved with save(): it defines no config(). "
             "Save its weights with json.dump(model.state_dict(), file) and rebuild it in code, "
             "or give the class config() returning its constructor arguments."
@@ -198,356 +210,169 @@ class Module:
 
     @classmethod
     def from_config(cls: type[M], config: Mapping[str, Any]) -> M:
-        """Build the module described by ``config()`` (weights start at zero)."""
-        return cls(**config, init="zeros")
+        """Build the module ``config()`` describes; ``load`` then copies the saved weights in."""
+        return cls(**config)
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int | None:
+        """How many parameters ``from_config(config)`` would have, computed without building it.
+
+        ``load`` compares this with the file's weights before building anything,
+        so a bad file cannot make it allocate without bound. ``None`` (the
+        default) means unknown: the module is built, then checked.
+        """
+        return None
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the architecture and the weights to ``path`` as JSON.
+        """Write the architecture and the weights to ``path`` as JSON (see ``nn.serialize``).
 
-        The file is written to a temporary file next to ``path`` and then
-        renamed over it, so a crash never leaves a half-written model.
+        The write is atomic (a temporary file renamed over ``path``), goes
+        through a symbolic link to its target and keeps an existing file's
+        permissions. Devices, FIFOs and folders are refused with ``ValueError``.
         """
-        try:
-            config = self.config()
-        except NotImplementedError as error:
-            raise ValueError(str(error)) from None
-        document = {
-            "format": FORMAT,
-            "version": FORMAT_VERSION,
-            "type": type(self).__name__,
-            "config": config,
-            "state_dict": self.state_dict(),
-        }
-        text = json.dumps(document, indent=1)
-        path = os.fspath(path)
-        tmp = f"{path}.{uuid.uuid4().hex[:12]}.tmp"
-        try:
-            with open(tmp, "x", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        serialize.save_model(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Module:
         """Rebuild a model written by ``save()``: ``model = Module.load("model.json")``.
 
+        ``MLP.load(path)`` also checks the type. The model comes back in
+        training mode, as in PyTorch: predict inside ``with model.evaluating():``.
         A file that is not a complete chainrule model raises ``ValueError``.
         """
-        path = os.fspath(path)
-        with open(path, "rb") as file:
-            raw = file.read()
-        where = f"{path!r} is not a chainrule model file"
-        try:
-            document = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{where}: it is not valid JSON, perhaps truncated or corrupt ({error})") from None
-        if not isinstance(document, dict) or document.get("format") != FORMAT:
-            raise ValueError(f"{where}: it has no \"format\": \"{FORMAT}\" marker")
-        if document.get("version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path!r} has model format version {document.get('version')!r}; "
-                f"this chainrule reads version {FORMAT_VERSION}"
-            )
-        kind, config, state = document.get("type"), document.get("config"), document.get("state_dict")
-        if not isinstance(config, dict) or not isinstance(state, dict):
-            raise ValueError(f"{where}: \"config\" and \"state_dict\" must both be JSON objects")
-        known = _module_types()
-        module_class = (known.get(kind) if isinstance(kind, str) else None) if cls is Module else cls
-        if module_class is None or kind != module_class.__name__:
-            wanted = "one of " + ", ".join(known) if cls is Module else cls.__name__
-            raise ValueError(f"{path!r} holds a model of type {kind!r}, expected {wanted}")
-        try:
-            model = module_class.from_config(config)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{where}: its config {config} cannot build a {kind} ({error})") from None
-        try:
-            model.load_state_dict(state)
-        except ValueError as error:
-            raise ValueError(f"{path!r}: the saved weights do not fit its architecture: {error}") from None
-        return model
+        return serialize.read_model(path, expected=None if cls is Module else cls)
 
     # ---- printing -------------------------------------------------------------
     def __repr__(self) -> str:
-        lines = [f"{type(self).__name__}({self.num_parameters()} parameters)"]
-        for name, item in self._members():
-            if isinstance(item, Module):
-                child = repr(item).replace("\n", "\n  ")
-                lines.append(f"  ({name}): {child}")
+        counts = _parameter_counts(self)
+        lines = []
+        shown: set[int] = set()
+        stack: list[tuple[str, str, Module]] = [("", "", self)]
+        while stack:
+            indent, label, module = stack.pop()
+            if module is not self and type(module).__repr__ is not Module.__repr__:  # e.g. a layer's one-line repr
+                lines.append(indent + label + repr(module).replace("\n", "\n" + indent))
+                continue
+            if id(module) in shown:
+                lines.append(f"{indent}{label}{type(module).__name__}(shown above)")
+                continue
+            shown.add(id(module))
+            lines.append(f"{indent}{label}{type(module).__name__}({counts[id(module)]} parameters)")
+            subs = [(indent + "  ", f"({name}): ", item) for name, item in module._children() if isinstance(item, Module)]
+            stack.extend(reversed(subs))
         return "\n".join(lines)
 
 
-def _is_number(x: object) -> bool:
-    return isinstance(x, numbers.Real) and not isinstance(x, bool)
+# ---- helpers --------------------------------------------------------------------
+_CONTAINERS = (list, tuple, dict, set, frozenset)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+def _named_members(items: list[tuple[str, Any]], names: bool = True) -> list[tuple[str, Value | Module]]:
+    """Every Value and Module in ``items``, lists, tuples and dicts opened, with dotted names (or "").
 
-
-def _check_size(n: object, what: str) -> int:
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"{what} must be a positive whole number, got {type(n).__name__} {n!r}")
-    return int(n)
-
-
-def _activation_name(activation: str | Activation | None) -> tuple[str, bool]:
-    """(name to show and save, whether it is a built-in) for an activation name or function."""
-    if activation is None:
-        return "identity", True
-    if isinstance(activation, str):
-        get_activation(activation)  # raises a helpful error for unknown names
-        name = activation.lower()
-        return ("identity" if name == "linear" else name), True
-    for name, fn in ACTIVATIONS.items():
-        if fn is activation:
-            return ("identity" if name == "linear" else name), True
-    if not callable(activation):
-        get_activation(activation)  # raises: not a name, not a function
-    return getattr(activation, "__name__", type(activation).__name__), False
-
-
-def _resolve_nonlin(activation: str | Activation | None, nonlin: bool | None) -> str | Activation | None:
-    """micrograd's ``nonlin=True/False`` means ReLU or linear."""
-    if nonlin is None:
-        return activation
-    if activation not in ("relu", None):
-        raise ValueError(f"pass either activation= or micrograd's nonlin=, not both (got {activation!r} and {nonlin!r})")
-    return "relu" if nonlin else "identity"
-
-
-class Neuron(Module):
-    """One neuron: out = activation(w · x + b).
-
-    ``Neuron(nin)`` has ``nin`` weights ``w`` (drawn by ``init``) and a bias
-    ``b = 0``. ``activation`` is a name (``"relu"``, ``"tanh"``, ...) or a
-    function Value -> Value; micrograd's ``Neuron(nin, nonlin=False)`` makes
-    it linear. ``fan_out`` (the width of the layer) is only used by
-    initialisers such as Glorot's.
+    Raises for a Value or Module that cannot get a stable name: inside a set,
+    or under a dict key that is not a non-empty string without dots.
     """
-
-    def __init__(
-        self,
-        nin: int,
-        activation: str | Activation | None = "relu",
-        init: str | Initializer = "uniform",
-        rng: int | random.Random | ModuleType | None = None,
-        *,
-        nonlin: bool | None = None,
-        fan_out: int = 1,
-    ) -> None:
-        nin = _check_size(nin, "Neuron(nin): the number of inputs")
-        activation = _resolve_nonlin(activation, nonlin)
-        draw = get_init(init)
-        source: RandomSource = as_rng(rng)
-        self.w = [Value(draw(nin, fan_out, source), label=f"w{i}") for i in range(nin)]
-        self.b = Value(0.0, label="b")
-        self.activation, known = _activation_name(activation)
-        self._custom = not known
-        # Resolved once here, so the forward pass is one dot, one add, one call.
-        fn = get_activation(activation)
-        if known:
-            fn = None if self.activation == "identity" else _METHODS.get(self.activation, fn)
-        self._act: Activation | None = fn
-
-    @property
-    def nonlin(self) -> bool:
-        """micrograd's flag: True unless the neuron is linear."""
-        return self.activation != "identity"
-
-    def __call__(self, x: Input) -> Value:
-        try:
-            out = dot(x, self.w) + self.b
-        except ValueError:
-            raise ValueError(f"this neuron takes {len(self.w)} inputs, got {len(x)}") from None
-        act = self._act
-        return out if act is None else act(out)
-
-    forward = __call__
-
-    def parameters(self) -> list[Value]:
-        return list(dict.fromkeys([*self.w, self.b]))
-
-    def config(self) -> dict[str, Any]:
-        return {"nin": len(self.w), "activation": _saveable(self.activation, self._custom)}
-
-    def __repr__(self) -> str:
-        return f"Neuron({_plural(len(self.w), 'input')}, {self.activation}, {_plural(len(self.w) + 1, 'parameter')})"
+    found: list[tuple[str, Value | Module]] = []
+    opened: set[int] = set()  # each container once, so a list holding itself ends
+    stack = list(reversed(items))
+    while stack:
+        name, item = stack.pop()
+        if isinstance(item, (Value, Module)):
+            found.append((name, item))
+        elif not isinstance(item, _CONTAINERS) or id(item) in opened:
+            continue
+        elif isinstance(item, (list, tuple)):
+            opened.add(id(item))
+            if not all(type(x) is Value for x in item):
+                stack.extend((f"{name}.{i}" if names else "", item[i]) for i in range(len(item) - 1, -1, -1))
+            elif names:  # the usual case, such as a neuron's weights
+                found.extend((f"{name}.{i}", x) for i, x in enumerate(item))
+            else:
+                found.extend(("", x) for x in item)
+        elif isinstance(item, dict):
+            opened.add(id(item))
+            entries = []
+            for key, value in item.items():
+                if not (isinstance(key, str) and key and "." not in key):
+                    if _holds_members(value):
+                        raise TypeError(
+                            f"{name}[{shorten(repr(key), 40)}] holds parameters, but a dict key must be a non-empty "
+                            "string without dots to name them (like torch.nn.ModuleDict); use a list or string keys"
+                        )
+                    continue
+                entries.append((f"{name}.{key}", value))
+            stack.extend(reversed(entries))
+        elif _holds_members(item):  # a set or frozenset
+            raise TypeError(
+                f"{name} is a {type(item).__name__} holding Values or Modules; a set has no order, so its "
+                "parameters would get no stable names: use a list instead"
+            )
+    return found
 
 
-class Layer(Module):
-    """``nout`` neurons that all see the same inputs.
-
-    Returns a list with one output per neuron, or a single Value when the
-    layer has one neuron (as micrograd).
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        activation: str | Activation | None = "relu",
-        init: str | Initializer = "uniform",
-        rng: int | random.Random | ModuleType | None = None,
-        *,
-        nonlin: bool | None = None,
-    ) -> None:
-        nin = _check_size(nin, "Layer(nin): the number of inputs")
-        nout = _check_size(nout, "Layer(nout): the number of neurons")
-        activation = _resolve_nonlin(activation, nonlin)
-        source = as_rng(rng)
-        self.neurons = [Neuron(nin, activation, init, source, fan_out=nout) for _ in range(nout)]
-
-    @property
-    def activation(self) -> str:
-        return self.neurons[0].activation
-
-    def __call__(self, x: Input) -> Value | list[Value]:
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    forward = __call__
-
-    def parameters(self) -> list[Value]:
-        return list(dict.fromkeys(p for n in self.neurons for p in n.parameters()))
-
-    def config(self) -> dict[str, Any]:
-        first = self.neurons[0]
-        return {"nin": len(first.w), "nout": len(self.neurons), "activation": _saveable(first.activation, first._custom)}
-
-    def __repr__(self) -> str:
-        nin = len(self.neurons[0].w)
-        return f"Layer({nin} -> {len(self.neurons)} {self.activation}, {_plural(self.num_parameters(), 'parameter')})"
+def _holds_members(item: Any) -> bool:
+    """Whether a Value or Module is anywhere inside ``item`` (containers searched, no recursion)."""
+    stack, opened = [item], set()
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (Value, Module)):
+            return True
+        if isinstance(x, _CONTAINERS) and id(x) not in opened:
+            opened.add(id(x))
+            stack.extend(x.values() if isinstance(x, dict) else x)
+    return False
 
 
-class MLP(Module):
-    """A multi-layer perceptron: layers applied one after another.
-
-    ``MLP(2, [16, 16, 1])`` has two ReLU hidden layers of 16 and one linear
-    output neuron (337 parameters), as micrograd's. The output is a Value when
-    the last layer has one neuron, else a list of Values.
-
-    ``dropout=p`` puts inverted dropout (``Dropout(p)``) after every hidden
-    layer: active in training mode, off after ``model.eval()``.
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        activation: str | Activation | None = "relu",
-        output_activation: str | Activation | None = None,
-        init: str | Initializer = "uniform",
-        rng: int | random.Random | ModuleType | None = None,
-        dropout: float = 0.0,
-    ) -> None:
-        nin = _check_size(nin, "MLP(nin): the number of inputs")
-        if isinstance(nouts, (int, str)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(f"MLP(nin, nouts): nouts is a list of layer widths such as [16, 16, 1], got {nouts!r}")
-        sizes = [nin] + [_check_size(n, "each layer width in MLP(nin, nouts)") for n in nouts]
-        source = as_rng(rng)
-        last = len(nouts) - 1
-        self.layers = [
-            Layer(sizes[i], sizes[i + 1], activation if i < last else output_activation, init, source)
-            for i in range(len(nouts))
-        ]
-        if dropout and not (_is_number(dropout) and 0.0 <= dropout < 1.0):
-            raise ValueError(f"MLP(dropout=p): p is the probability of dropping a hidden output, 0 <= p < 1, got {dropout!r}")
-        self.dropout = Dropout(dropout, rng=source) if dropout else None
-
-    def __call__(self, x: Input) -> Value | list[Value]:
-        if isinstance(x, (Value, numbers.Real)):  # one input: model(0.5) means model([0.5])
-            x = [x]
-        # Plain-number inputs become Values once here, not once per first-layer neuron.
-        x = [v if type(v) is Value else Value(v, label=f"x{i}") for i, v in enumerate(x)]
-        last = self.layers[-1]
-        for layer in self.layers:
-            x = layer(x)
-            if isinstance(x, Value):  # a one-neuron layer: the next layer wants a list
-                x = [x]
-            if self.dropout is not None and layer is not last:
-                x = self.dropout(x)
-        return x[0] if len(x) == 1 else x
-
-    forward = __call__
-
-    def parameters(self) -> list[Value]:
-        return list(dict.fromkeys(p for layer in self.layers for p in layer.parameters()))
-
-    def config(self) -> dict[str, Any]:
-        hidden = self.layers[0].config()["activation"] if len(self.layers) > 1 else "relu"
-        return {
-            "nin": len(self.layers[0].neurons[0].w),
-            "nouts": [len(layer.neurons) for layer in self.layers],
-            "activation": hidden,
-            "output_activation": self.layers[-1].config()["activation"],
-            **({"dropout": self.dropout.p} if self.dropout is not None else {}),
-        }
-
-    def __repr__(self) -> str:
-        parts = [str(len(self.layers[0].neurons[0].w))]
-        for layer in self.layers:
-            act = layer.activation
-            parts.append(f"{len(layer.neurons)}" if act == "identity" else f"{len(layer.neurons)} {act}")
-        dropout = f", dropout {self.dropout.p:g}" if self.dropout is not None else ""
-        return f"MLP({' -> '.join(parts)}, {_plural(self.num_parameters(), 'parameter')}{dropout})"
+def _parameter_counts(root: Module) -> dict[int, int]:
+    """Distinct parameters under each module (by id), for ``repr``; one pass, no recursion."""
+    tree = {id(m): (m, children) for _, m, children in root._walk()}
+    counts: dict[int, int] = {}
+    below: dict[int, set[int]] = {}
+    entered: set[int] = set()
+    stack = [(id(root), False)]
+    while stack:  # post-order: a module after all its submodules
+        key, ready = stack.pop()
+        _, children = tree[key]
+        subs = [id(item) for _, item in children if isinstance(item, Module)]
+        if not ready:
+            if key in entered:  # shared, or a cycle back to a module still open
+                continue
+            entered.add(key)
+            stack.append((key, True))
+            stack.extend((sub, False) for sub in subs if sub not in entered)
+            continue
+        ids = {id(item) for _, item in children if isinstance(item, Value)}
+        for sub in subs:
+            ids |= below.get(sub, set())
+        below[key] = ids
+        counts[key] = len(ids)
+    return counts
 
 
-def _saveable(name: str, custom: bool) -> str:
-    if custom:
-        raise NotImplementedError(
-            f"cannot save a model with the custom activation function {name!r}: save() stores activations "
-            f"by name, so use one of {', '.join(ACTIVATIONS)}"
-        )
-    return name
+def _as_weight(x: object) -> float | None:
+    """``x`` as a float, or None for what is not a real number that fits one."""
+    if not is_real(x):
+        return None
+    try:
+        return float(x)  # type: ignore[arg-type]
+    except (OverflowError, ValueError):  # a 400-digit integer, a huge Fraction
+        return None
 
 
-class Dropout(Module):
-    """Inverted dropout: in training mode each value is zeroed with probability ``p``
-    and the survivors are scaled by 1 / (1 - p), so the expected value is unchanged
-    and nothing needs rescaling at test time. In eval mode it is the identity.
-
-    out = x / (1 - p) with probability 1 - p, else 0.   d out / dx = 1 / (1 - p) or 0.
-    """
-
-    def __init__(self, p: float = 0.5, rng: int | random.Random | ModuleType | None = None) -> None:
-        if not _is_number(p) or not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout(p): p is the probability of dropping a value, 0 <= p < 1, got {p!r}")
-        self.p = float(p)
-        self._rng = as_rng(rng)
-
-    def __call__(self, x: Value | float | Sequence[Value | float]) -> Any:
-        if not self.training or self.p == 0.0:
-            return x
-        if isinstance(x, (Value, numbers.Real)):
-            return self._drop(x)
-        return [self._drop(v) for v in x]
-
-    forward = __call__
-
-    def _drop(self, v: Value | float) -> Value | float:
-        scale = 0.0 if self._rng.random() < self.p else 1.0 / (1.0 - self.p)
-        if isinstance(v, Value):
-            return make_op("dropout", v.data * scale, (v,), (scale,))
-        return float(v) * scale
-
-    def config(self) -> dict[str, Any]:
-        return {"p": self.p}
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Dropout:
-        return cls(**config)
-
-    def __repr__(self) -> str:
-        return f"Dropout(p={self.p})"
+def _some(names: list[str], quote: bool = True) -> str:
+    """A list for an error message: the first few items, then how many more."""
+    shown = [repr(n) if quote else n for n in names[:_SHOWN_KEYS]]
+    more = f", ... and {len(names) - _SHOWN_KEYS:,} more" if len(names) > _SHOWN_KEYS else ""
+    return "[" + ", ".join(shown) + more + "]" if quote else "; ".join(shown) + more
 
 
-def _module_types() -> dict[str, type[Module]]:
-    """The module classes ``Module.load`` may rebuild, by name."""
-    from .perceptron import Perceptron  # imported here: perceptron.py builds on this file
+def __getattr__(name: str) -> Any:
+    # The layers lived in this file before nn.layers existed; keep ``from nn.module import MLP`` working.
+    if name in ("Neuron", "Layer", "MLP", "Dropout", "Embedding"):
+        from . import layers
 
-    return {c.__name__: c for c in (MLP, Layer, Neuron, Perceptron, Dropout)}
+        return getattr(layers, name)
+    if name in ("FORMAT", "FORMAT_VERSION"):
+        return getattr(serialize, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

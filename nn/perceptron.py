@@ -13,18 +13,18 @@ when none does (XOR).
 
 from __future__ import annotations
 
-import numbers
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
 from autograd import Value, dot
 
+from ._checks import as_rng, is_real, positive_int, real, shorten, show
 from .activations import step
-from .init import Initializer, as_rng, get_init
-from .module import Module, _check_size
+from .init import Initializer, get_init
+from .module import Module
 
 __all__ = ["Perceptron", "PerceptronResult"]
 
@@ -47,7 +47,7 @@ class PerceptronResult:
         )
 
 
-class Perceptron(Module):
+class Perceptron(Module, saveable=True):
     """A single step neuron trained with the perceptron learning rule, on labels 0 and 1.
 
     Weights start at zero by default, so training is deterministic.
@@ -59,16 +59,23 @@ class Perceptron(Module):
         init: str | Initializer = "zeros",
         rng: int | random.Random | ModuleType | None = None,
     ) -> None:
-        nin = _check_size(nin, "Perceptron(nin): the number of inputs")
+        nin = positive_int(nin, "Perceptron(nin): the number of inputs")
         draw, source = get_init(init), as_rng(rng)
         self.w = [Value(draw(nin, 1, source), label=f"w{i}") for i in range(nin)]
         self.b = Value(0.0, label="b")
 
-    def __call__(self, x: Sequence[Value | float]) -> Value:
-        """step(w · x + b) as a graph of Values (for drawing; nothing flows back through step)."""
-        return step(dot(x, self.w) + self.b)
+    @property
+    def nin(self) -> int:
+        """The number of inputs."""
+        return len(self.w)
 
-    forward = __call__
+    def forward(self, x: Sequence[Value | float]) -> Value:
+        """step(w · x + b) as a graph of Values (for drawing; nothing flows back through step)."""
+        try:
+            z = dot(x, self.w) + self.b
+        except ValueError:
+            raise ValueError(f"this perceptron takes {len(self.w)} inputs, got {len(x)}") from None
+        return step(z)
 
     def predict(self, x: Sequence[float]) -> int:
         """1 if w · x + b > 0 else 0."""
@@ -83,7 +90,12 @@ class Perceptron(Module):
         targets = [_label(t) for t in y]
         if len(rows) != len(targets):
             raise ValueError(f"fit(X, y) needs one label per example, got {len(rows)} examples and {len(targets)} labels")
-        epochs = _check_size(epochs, "fit(epochs)")
+        if not rows:
+            raise ValueError("fit(X, y) needs at least one example, got none")
+        epochs = positive_int(epochs, "fit(epochs)")
+        lr = real(lr, "fit(lr): the learning rate")
+        if lr <= 0.0:
+            raise ValueError(f"fit(lr): the learning rate must be > 0, got {lr!r}")
         errors: list[int] = []
         for _ in range(epochs):
             mistakes = 0
@@ -99,17 +111,20 @@ class Perceptron(Module):
                 return PerceptronResult(True, len(errors), errors)
         return PerceptronResult(False, len(errors), errors)
 
-    def _check_input(self, x: Sequence[float]) -> list[float]:
-        values = [float(v.data if isinstance(v, Value) else v) for v in x]
+    def _check_input(self, x: Sequence[Value | float]) -> list[float]:
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(f"a perceptron takes a list of {len(self.w)} numbers, got {show(x)}")
+        values = [v.data if isinstance(v, Value) else real(v, "each perceptron input", finite=False) for v in x]
         if len(values) != len(self.w):
-            raise ValueError(f"this perceptron takes {len(self.w)} inputs, got {len(values)}: {list(x)!r}")
+            raise ValueError(f"this perceptron takes {len(self.w)} inputs, got {len(values)}: {show(x)}")
         return values
-
-    def parameters(self) -> list[Value]:
-        return [*self.w, self.b]
 
     def config(self) -> dict[str, Any]:
         return {"nin": len(self.w)}
+
+    @classmethod
+    def count_parameters(cls, config: Mapping[str, Any]) -> int:
+        return positive_int(config.get("nin"), "Perceptron config: nin") + 1
 
     def __repr__(self) -> str:
         n = len(self.w)
@@ -117,6 +132,6 @@ class Perceptron(Module):
 
 
 def _label(t: object) -> int:
-    if isinstance(t, numbers.Real) and t in (0, 1):
-        return int(t)
-    raise ValueError(f"a perceptron learns labels 0 and 1, got {t!r}; map other labels to 0/1 first")
+    if is_real(t) and t in (0, 1):
+        return int(t)  # type: ignore[call-overload]
+    raise ValueError(f"a perceptron learns labels 0 and 1, got {shorten(repr(t), 40)}; map other labels to 0/1 first")
