@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from autograd import Step, Value, no_grad
+from autograd import Step, Value
 
 from .._checks import in_range, is_integer, is_real, real, shorten, show
 from ..data import load, train_test_split
@@ -357,7 +357,7 @@ class Playground:
         with self._lock:
             li, ni = self.neuron
             h: list[Any] = list(self.X_train[self.point])
-            with no_grad():
+            with self.model.evaluating():
                 for layer in self.model.layers[:li]:
                     h = [n(h).data for n in layer.neurons]
             original = self.model.layers[li].neurons[ni]
