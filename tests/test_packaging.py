@@ -154,3 +154,67 @@ def test_pytest_runs_from_the_unpacked_sdist(built, tmp_path):
     where = subprocess.run([sys.executable, "-c", "import nn; print(nn.__file__)"],
                            cwd=unpacked, capture_output=True, text=True, env=env)
     assert Path(where.stdout.strip()).is_relative_to(unpacked)  # the sdist's own code was tested
+
+
+def venv_python(folder: Path) -> Path:
+    """Create a clean virtual environment (no system site-packages) and return its Python."""
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True, timeout=300)
+    python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    assert python.exists(), python
+    return python
+
+
+def clean_env() -> dict[str, str]:
+    drop = {"PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "PYTHONSTARTUP"}
+    return {**{k: v for k, v in os.environ.items() if k not in drop}, "PYTHONNOUSERSITE": "1"}
+
+
+def pip(python: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(python), "-m", "pip", "install", "--quiet", *args],
+                          capture_output=True, text=True, timeout=600, env=clean_env())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("route", ["editable", "wheel"])
+def test_import_nn_next_to_the_other_autograd_package_says_what_to_do(route, built, tree, tmp_path):
+    """A real ``pip install autograd`` (HIPS autograd, same import name) in a fresh virtual environment.
+
+    editable: ``pip install -e`` as the README says; the other package sits in
+    site-packages and is found first. wheel: the other package installed after
+    chainrule overwrites ``autograd/__init__.py``. Either way ``autograd`` is
+    the other package, and ``import nn`` must say so and what to do.
+    """
+    python = venv_python(tmp_path / "venv")
+    installed = pip(python, "-e", str(tree)) if route == "editable" else pip(python, str(built["wheel"]))
+    if installed.returncode != 0:
+        unavailable(f"pip could not install chainrule's dependencies: {installed.stderr.strip()[-300:]}")
+    elsewhere = tmp_path / "elsewhere"  # not the source tree, so only what pip installed is importable
+    elsewhere.mkdir()
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(python), *args], cwd=elsewhere, capture_output=True, text=True,
+                              timeout=120, env=clean_env())
+
+    alone = run("-c", "import nn; print(nn.MLP.__name__, nn.Value(2.0).data)")
+    assert alone.returncode == 0 and alone.stdout.split() == ["MLP", "2.0"], alone.stderr[-2000:]
+
+    other = pip(python, "autograd")
+    if other.returncode != 0:
+        unavailable(f"pip could not install autograd from the package index: {other.stderr.strip()[-300:]}")
+    hips = run("-c", "import autograd, autograd.numpy as anp; print(autograd.grad(anp.tanh)(0.0))")
+    assert hips.returncode == 0 and hips.stdout.strip() == "1.0", hips.stderr[-2000:]  # the other one is there
+
+    clash = run("-c", "import nn")
+    assert clash.returncode == 1
+    last = clash.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError: the package 'autograd'"), clash.stderr[-2000:]
+    where = Path(run("-c", "import autograd; print(autograd.__file__)").stdout.strip())
+    assert where.name == "__init__.py" and "site-packages" in where.parts, where
+    assert f"found at {where} is not chainrule's autograd engine (it has no Value)" in last
+    assert "such as HIPS autograd, pip install autograd" in last
+    assert "Install chainrule in its own virtual environment" in last
+
+    command = subprocess.run([str(python.parent / "chainrule"), "--version"], cwd=elsewhere,
+                             capture_output=True, text=True, timeout=120, env=clean_env())
+    assert command.returncode != 0
+    assert "is not chainrule's autograd engine" in command.stderr and "own virtual environment" in command.stderr
