@@ -36,10 +36,10 @@ def unavailable(reason: str) -> None:
 
 
 def source_files(root: Path) -> list[str]:
-    """The project's files: what git tracks or would track, else (an unpacked sdist) the tree less build output."""
+    """The project's files: what git tracks, else (in an unpacked sdist) the tree less build output."""
     if (root / ".git").exists() and shutil.which("git"):
         listed = subprocess.run(
-            ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+            ["git", "ls-files", "--cached"],
             cwd=root, capture_output=True, text=True, check=True,
         ).stdout.splitlines()
         return sorted(name for name in listed if (root / name).is_file())
