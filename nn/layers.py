@@ -131,8 +131,9 @@ def _saveable(neuron: Neuron) -> str:
         return name
     if name in ACTIVATIONS:
         raise ValueError(
-            f"cannot save this model: its activation {name!r} is not the function now registered under that name "
-            "(was it registered again after the model was built?); build the model again"
+            f"cannot save this model: its activation function {name!r} is not the one registered under that name "
+            "(a function of your own named like a built-in, or a name registered again after the model was built); "
+            "register your function under a name of its own with nn.register_activation(name, fn) and build the model with it"
         )
     raise ValueError(
         f"cannot save a model with the custom activation function {name!r}: save() stores "
@@ -225,6 +226,7 @@ class MLP(Module, saveable=True):
         sizes = _sizes(nin, nouts, "MLP(nin, nouts)")
         if dropout and not (is_real(dropout) and 0.0 <= dropout < 1.0):
             raise ValueError(f"MLP(dropout=p): p is the probability of dropping a hidden output, 0 <= p < 1, got {show(dropout)}")
+        get_activation(activation)  # checked even when there is no hidden layer to use it
         source = as_rng(rng)
         last = len(sizes) - 2
         self.layers = [

@@ -119,7 +119,11 @@ class Module:
 
     def parameters(self) -> list[Value]:
         """Every parameter (weights and biases) once, in ``named_parameters()`` order."""
-        found = [item for _, _, children in self._walk(names=False) for _, item in children if isinstance(item, Value)]
+        try:
+            found = [item for _, _, children in self._walk(names=False) for _, item in children if isinstance(item, Value)]
+        except TypeError:
+            self.named_parameters()  # the same walk with names, for an error saying where
+            raise
         return list(dict.fromkeys(found))  # each once (a Value hashes by identity)
 
     def num_parameters(self) -> int:

@@ -184,14 +184,15 @@ def _kind_of(mode: int) -> str:
 
 
 # ---- loading ------------------------------------------------------------------
-def read_file(path: str | os.PathLike[str], limit: int = MAX_FILE_BYTES) -> bytes:
-    """The bytes of the regular file at ``path``, at most ``limit`` of them.
+def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``, at most ``limit`` of them (default ``MAX_FILE_BYTES``).
 
     A folder, FIFO or device is refused before it is read, and opening never
     waits on a FIFO (``O_NONBLOCK``), so this returns quickly whatever ``path`` is.
     Missing or unreadable files raise the usual ``OSError``.
     """
     name = os.fspath(path)
+    limit = MAX_FILE_BYTES if limit is None else limit
     before = os.stat(name)
     if not stat.S_ISREG(before.st_mode):
         raise ValueError(f"{name!r} is {_kind_of(before.st_mode)}, not a model file")
@@ -252,7 +253,7 @@ def read_model(path: str | os.PathLike[str], expected: type[Module] | None = Non
     try:
         count = module_class.count_parameters(config)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: {described} cannot build a {kind} ({shorten(str(error), 200)})") from None
+        raise ValueError(f"{name!r}: {described} cannot build a {kind} ({shorten(str(error))})") from None
     if count is not None:  # checked before anything is built
         if count > MAX_PARAMETERS:
             raise ValueError(f"{name!r}: {described} describes {count:,} parameters, more than the {MAX_PARAMETERS:,} a file may hold")
@@ -264,7 +265,7 @@ def read_model(path: str | os.PathLike[str], expected: type[Module] | None = Non
     try:
         model = module_class.from_config(config)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{where}: {described} cannot build a {kind} ({shorten(str(error), 200)})") from None
+        raise ValueError(f"{name!r}: {described} cannot build a {kind} ({shorten(str(error))})") from None
     try:
         model.load_state_dict({key: decode_number(x) for key, x in state.items()})
     except (TypeError, ValueError) as error:

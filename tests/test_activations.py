@@ -6,8 +6,8 @@ import pytest
 from helpers import close
 
 import nn
-from autograd import Value
-from nn.activations import ACTIVATIONS, get_activation
+from autograd import Value, gradcheck, make_op
+from nn.activations import ACTIVATIONS, TORCH_MODULES, get_activation
 
 
 def test_step_and_sign_values():
@@ -82,3 +82,113 @@ def test_get_activation_errors_list_valid_names():
         get_activation("softmax")
     with pytest.raises(ValueError, match="maxout"):
         get_activation("maxout")
+
+
+# ---------------------------------------------------------------------------
+# One list of activations, and registering your own
+# ---------------------------------------------------------------------------
+
+
+def swish(x):
+    """swish(z) = z * s, s = sigmoid(z).   d/dz = s + z * s * (1 - s)."""
+    s = 1.0 / (1.0 + math.exp(-x.data))
+    return make_op("swish", x.data * s, (x,), (s + x.data * s * (1.0 - s),))
+
+
+@pytest.fixture
+def registered():
+    """Register swish for one test, then forget it again."""
+    yield nn.register_activation("swish", swish)
+    ACTIVATIONS.pop("swish", None)
+    TORCH_MODULES.pop("swish", None)
+
+
+def test_every_torch_module_belongs_to_a_listed_activation():
+    assert set(TORCH_MODULES) <= set(ACTIVATIONS)
+    assert set(nn.activations.BUILT_IN) == set(ACTIVATIONS) == {
+        "identity", "linear", "step", "sign", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus"
+    }
+
+
+def test_activation_name():
+    name = nn.activations.activation_name
+    assert [name(x) for x in (None, "linear", "TANH", nn.relu, nn.identity)] == ["identity", "identity", "tanh", "relu", "identity"]
+    assert name(lambda v: v) is None  # a function nobody registered
+    with pytest.raises(ValueError, match="unknown activation 'relu6'"):
+        name("relu6")
+    with pytest.raises(ValueError, match="unknown activation 5"):
+        name(5)
+
+
+def test_a_registered_activation_is_used_by_name_and_trains(registered):
+    assert registered is swish and get_activation("swish") is swish and get_activation("SWISH") is swish
+    assert gradcheck(lambda a, b: swish(a * b + 1) * a, [0.7, -0.3])
+    model = nn.MLP(2, [4, 1], activation="swish", rng=0)
+    assert repr(model) == "MLP(2 -> 4 swish -> 1, 17 parameters)"
+    assert [n.activation for n in model.layers[0].neurons] == ["swish"] * 4
+    same = nn.MLP(2, [4, 1], activation=swish, rng=0)  # the function itself works too, and knows its name
+    assert repr(same) == repr(model) and same.config() == model.config()
+    hidden = model.layers[0].neurons[0]
+    z = hidden.w[0].data * 0.5 + hidden.w[1].data * -1.5
+    assert close(hidden([0.5, -1.5]).data, z / (1 + math.exp(-z)))
+    X, y = nn.data.xor()
+    before = nn.mse_loss([model(x) for x in X], y).data
+    opt = nn.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(20):
+        loss = nn.mse_loss([model(x) for x in X], y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.data < before
+
+
+def test_a_registered_activation_is_saved_and_loaded_by_name(registered, tmp_path):
+    model = nn.MLP(2, [3, 1], activation="swish", output_activation="swish", rng=0)
+    model.save(tmp_path / "m.json")
+    assert '"activation": "swish"' in (tmp_path / "m.json").read_text()
+    loaded = nn.Module.load(tmp_path / "m.json")
+    assert [loaded([0.3, -0.7]).data] == [model([0.3, -0.7]).data]
+    ACTIVATIONS.pop("swish")  # a program that did not register it
+    with pytest.raises(ValueError, match="unknown activation 'swish'.*nn.register_activation"):
+        nn.Module.load(tmp_path / "m.json")
+
+
+def test_registering_again_replaces_and_old_models_say_so(registered, tmp_path):
+    model = nn.MLP(2, [3, 1], activation="swish", rng=0)
+
+    def swish2(x):
+        return x * x.sigmoid()
+
+    nn.register_activation("swish", swish2)  # a notebook cell run again
+    assert get_activation("swish") is swish2
+    assert nn.MLP(2, [3, 1], activation="swish", rng=0).layers[0].neurons[0].activation_function is swish2
+    with pytest.raises(ValueError, match="not the one registered under that name"):
+        model.save(tmp_path / "m.json")
+
+
+def test_unregistered_functions_cannot_be_saved_and_say_how_to_fix_it(tmp_path):
+    def cube(v):
+        return v**3
+
+    with pytest.raises(ValueError, match=r"custom activation function 'cube'.*nn.register_activation\('cube', fn\)"):
+        nn.MLP(2, [3, 1], activation=cube).save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("relu", swish), ValueError, "'relu' is a built-in activation and cannot be replaced"),
+        (("Linear", swish), ValueError, "'linear' is a built-in"),
+        (("softmax", swish), ValueError, "'softmax' is a built-in"),
+        (("my swish", swish), TypeError, "name is a word such as 'swish', got str 'my swish'"),
+        ((3, swish), TypeError, "got int 3"),
+        (("swish", "swish"), TypeError, "fn is a function taking a Value and returning a Value, got str 'swish'"),
+        (("swish", lambda v: v.data * 2), TypeError, r"fn\(Value\(0.5\)\) returned float 1.0, not a Value.*make_op"),
+        (("swish", swish, "SiLU"), TypeError, "torch_module is a function returning a torch.nn module.*got str 'SiLU'"),
+    ],
+)
+def test_register_activation_errors(args, error, message):
+    with pytest.raises(error, match=message):
+        nn.register_activation(*args)
+    assert "swish" not in ACTIVATIONS and "my swish" not in ACTIVATIONS

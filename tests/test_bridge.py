@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch is the test oracle (pip install torch)")
 
 import nn  # noqa: E402
+from autograd import make_op  # noqa: E402
 from nn import from_torch, to_torch  # noqa: E402
+from nn.activations import ACTIVATIONS, TORCH_MODULES  # noqa: E402
+
+pytestmark = pytest.mark.torch
 
 
 def _outputs(model, x) -> list[float]:
@@ -183,3 +187,73 @@ def test_importing_nn_needs_neither_torch_nor_matplotlib():
     root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=root)
     assert result.stdout.strip() == "ok", result.stderr
+
+
+def test_to_torch_float32_works_with_plain_torch_tensors():
+    model = nn.MLP(2, [8, 3], activation="tanh", rng=6)
+    module = to_torch(model, dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in module.parameters())
+    rng = random.Random(2)
+    X = [[rng.uniform(-2, 2), rng.uniform(-2, 2)] for _ in range(20)]
+    with torch.no_grad():
+        out = module(torch.tensor(X))  # float32, as torch.tensor makes it by default
+    assert out.dtype == torch.float32
+    for x, row in zip(X, out.tolist(), strict=True):
+        assert _outputs(model, x) == pytest.approx(row, rel=1e-5, abs=1e-6)
+    assert module[0].weight[0, 0].item() == pytest.approx(model.layers[0].neurons[0].w[0].data, rel=1e-7)
+    assert to_torch(model)[0].weight.dtype == torch.float64  # the default stays float64
+
+
+@pytest.mark.parametrize("dtype", [torch.int64, "float32", float])
+def test_to_torch_rejects_a_dtype_that_is_not_a_float_dtype(dtype):
+    with pytest.raises(TypeError, match="dtype is a floating torch dtype such as torch.float32"):
+        to_torch(nn.MLP(2, [1], rng=0), dtype=dtype)
+
+
+def _swish(x):
+    """z * sigmoid(z).   d/dz = s + z * s * (1 - s)."""
+    s = 1.0 / (1.0 + 2.718281828459045 ** (-x.data))
+    return make_op("swish", x.data * s, (x,), (s + x.data * s * (1.0 - s),))
+
+
+@pytest.fixture
+def swish():
+    yield nn.register_activation("swish", _swish, torch_module=torch.nn.SiLU)
+    ACTIVATIONS.pop("swish", None)
+    TORCH_MODULES.pop("swish", None)
+
+
+def test_a_registered_activation_travels_to_torch_and_back(swish):
+    model = nn.MLP(3, [6, 6, 2], activation="swish", rng=4)
+    module = to_torch(model)
+    assert [type(m).__name__ for m in module] == ["Linear", "SiLU", "Linear", "SiLU", "Linear"]
+    rng = random.Random(5)
+    for _ in range(10):
+        x = [rng.uniform(-4, 4) for _ in range(3)]
+        assert _outputs(model, x) == pytest.approx(_torch_outputs(module, x), rel=1e-12, abs=1e-12)
+    # gradients agree too
+    x = [0.3, -1.1, 2.0]
+    out = model(x)
+    (out[0] * 2.0 + out[1]).backward()
+    t = module(torch.tensor([x], dtype=torch.float64))[0]
+    (t[0] * 2.0 + t[1]).backward()
+    assert [w.grad for w in model.layers[0].neurons[2].w] == pytest.approx(module[0].weight.grad[2].tolist(), rel=1e-10)
+    back = from_torch(module)
+    assert back.layers[0].activation == "swish" and back.state_dict() == model.state_dict()
+
+
+def test_a_registered_activation_without_a_torch_module_says_how_to_add_one(swish):
+    nn.register_activation("swish", _swish)  # again, without torch_module
+    with pytest.raises(ValueError, match=r"'swish', which has no torch module.*register_activation\('swish', fn, torch_module="):
+        to_torch(nn.MLP(2, [3, 1], activation="swish", rng=0))
+    with pytest.raises(ValueError, match="SiLU"):
+        from_torch(torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.SiLU(), torch.nn.Linear(3, 1)))
+
+
+def test_an_unregistered_function_named_like_a_built_in_is_not_converted_as_one():
+    def tanh(v):  # a custom function that happens to be called tanh
+        return v * 2.0
+
+    model = nn.MLP(2, [3, 1], activation=tanh, rng=0)
+    with pytest.raises(ValueError, match="'tanh', which has no torch module"):
+        to_torch(model)

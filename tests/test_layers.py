@@ -1,6 +1,7 @@
 """nn.layers: Neuron, Layer, MLP and Dropout (Embedding: test_embedding.py)."""
 
 import math
+import random
 
 import pytest
 
@@ -118,6 +119,40 @@ def test_wrong_input_size_is_explained():
     with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
         nn.MLP(2, [3, 1], rng=0)([1.0, 2.0, 3.0])
 
+
+@pytest.mark.parametrize(
+    ("model", "x", "message"),
+    [
+        (nn.MLP(4, [8, 3], rng=0), [1.0, 2.0, 3.0], r"^this model takes 4 inputs, got 3: MLP\(4 -> 8 relu -> 3, 67 parameters\)$"),
+        (nn.MLP(1, [2, 1], rng=0), [1.0, 2.0], "^this model takes 1 input, got 2"),
+        (nn.Layer(3, 2, rng=0), [1.0], "^this layer takes 3 inputs, got 1$"),
+        (nn.Neuron(3, rng=0), [1.0, 2.0], "^this neuron takes 3 inputs, got 2$"),
+        (nn.Perceptron(2), [1.0], "^this perceptron takes 2 inputs, got 1$"),
+    ],
+)
+def test_each_module_names_itself_when_the_input_size_is_wrong(model, x, message):
+    with pytest.raises(ValueError, match=message):
+        model(x)
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        ([[0.1, 0.2], [0.3, 0.4]], r"one sample at a time \(a list of 2 numbers\), got a list of lists; for a batch use \[model\(x\) for x in X\]"),
+        ([0.1, "0.2"], "inputs are numbers or Values, got str '0.2'"),
+        ("ab", "takes a list of 2 numbers, got str 'ab'"),
+        (None, "takes a list of 2 numbers, got NoneType None"),
+        (True, "takes a list of 2 numbers, got bool True"),
+    ],
+)
+def test_an_mlp_explains_inputs_that_are_not_one_sample(x, message):
+    with pytest.raises(TypeError, match=message):
+        nn.MLP(2, [3, 1], rng=0)(x)
+
+
+def test_nin_is_the_number_of_inputs():
+    assert nn.MLP(3, [4, 1]).nin == 3 and nn.Layer(5, 2).nin == 5 and nn.Neuron(7).nin == 7 and nn.Perceptron(2).nin == 2
+
 @pytest.mark.parametrize(
     "make, message",
     [
@@ -172,6 +207,37 @@ def test_dropout_single_value_and_numbers():
     outs = {drop(Value(3.0)).data for _ in range(100)}
     assert outs == {0.0, 6.0}
     assert set(drop([1.0] * 100)) == {0.0, 2.0}
+
+def test_dropout_without_rng_draws_from_global_random():
+    xs = [Value(1.0) for _ in range(40)]
+    random.seed(7)
+    a = [v.data for v in nn.Dropout(0.5)(xs)]
+    random.seed(7)
+    b = [v.data for v in nn.Dropout(0.5)(xs)]
+    assert a == b and 0 < a.count(0.0) < 40  # random.seed(s) reproduces the masks
+    random.seed(7)
+    expected = [0.0 if random.random() < 0.5 else 2.0 for _ in xs]
+    assert a == expected
+    state = random.getstate()
+    nn.Dropout(0.5, rng=3)(xs)  # an explicit rng wins and leaves the global state alone
+    assert random.getstate() == state
+
+
+def test_mlp_dropout_and_init_follow_one_seed():
+    def run():
+        random.seed(11)
+        model = nn.MLP(2, [4, 1], dropout=0.5)
+        return [p.data for p in model.parameters()], [model([0.3, -0.6]).data for _ in range(5)]
+
+    assert run() == run()
+
+
+def test_dropout_rejects_text():
+    with pytest.raises(TypeError, match="Dropout takes a Value, a number or a list of them, got str 'abc'"):
+        nn.Dropout(0.5)("abc")
+    with pytest.raises(TypeError, match="Dropout takes Values or numbers, got str 'a'"):
+        nn.Dropout(0.5, rng=0)(["a"])
+
 
 @pytest.mark.parametrize("p", [-0.1, 1.0, 1.5, "0.5"])
 def test_dropout_validates_p(p):
