@@ -1,29 +1,35 @@
 """The files the commands write and read, checked before any work starts.
 
-Every output is written atomically: the bytes go to a fresh temporary file
-next to the target (created exclusively, with an unpredictable name, so a
-file planted at that name is never followed), which then replaces the target
-in one step. A symlink at the target is written through, the target keeps its
-permissions, and nothing is left behind when writing fails. Directories,
-devices, pipes and sockets are refused as targets.
+Outputs are checked first (``check_output``: a folder, a device, a pipe or a
+missing folder is refused in one line before training or drawing starts), then
+written atomically by ``nn.serialize.write_file``: a fresh temporary file with
+an unpredictable name, created exclusively, renamed over the target; a symlink
+is written through, an existing file keeps its permissions, and nothing is left
+behind when writing fails. Model files are read by ``nn.serialize.load_model``,
+which refuses hostile files quickly with a ``ValueError``.
+
+A model saved by ``chainrule train --save`` also records its classes (their
+names, where the data set has them, and where one output splits class 0 from
+class 1) under the key ``"classes"``, which ``Module.load`` ignores and
+``chainrule predict`` reads.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
+import json
+import math
 import os
 import stat
 import sys
-import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nn._checks import shorten
+from nn import serialize
+from nn._checks import is_real, shorten
 
 from .commands.base import UsageError
-
-MAX_MODEL_BYTES = 20 * 2**20  # a saved MLP with a million weights is about 30 bytes per weight
 
 _FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 
@@ -55,28 +61,7 @@ def check_output(path: str | os.PathLike[str]) -> Path:
 
 def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` all at once or not at all (see the module docstring)."""
-    check_output(path)
-    target = os.path.realpath(path)  # through a symlink: the link stays, its target gets the bytes
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=os.path.dirname(target))
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _mode_for(target: str) -> int:
-    """The permissions a written file gets: the old file's, or the usual ones for a new file."""
-    try:
-        return stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
+    serialize.write_file(check_output(path), data)
 
 
 def graph_format(output: str | os.PathLike[str]) -> str:
@@ -116,42 +101,40 @@ def write_graph(graph: Any, path: Path) -> Path:
     return path
 
 
-def check_model_file(path: str | os.PathLike[str]) -> None:
-    """Raise ``UsageError`` unless ``path`` is a regular file of a sane size (it is not opened)."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"cannot read {_shown(path)}: no such file") from None
-    except OSError as err:
-        raise UsageError(f"cannot read {_shown(path)}: {err.strerror}") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise UsageError(f"cannot read {_shown(path)}: it is a folder")
-    if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"cannot read {_shown(path)}: it is a device, a pipe or a socket, not a model file")
-    if info.st_size > MAX_MODEL_BYTES:
-        raise UsageError(
-            f"cannot read {_shown(path)}: {info.st_size} bytes is more than a model file holds "
-            f"(the limit is {MAX_MODEL_BYTES})"
-        )
-
-
 def load_model(path: str | os.PathLike[str]) -> Any:
     """The model saved in ``path``, or a ``UsageError`` saying why it cannot be read."""
-    import nn
-
-    check_model_file(path)
     try:
-        return nn.Module.load(path)
-    except PermissionError:
-        raise UsageError(f"cannot read {_shown(path)}: permission denied") from None
-    except OSError as err:
-        raise UsageError(f"cannot read {_shown(path)}: {err.strerror or err}") from None
-    except RecursionError:
-        raise UsageError(f"{_shown(path)} is not a chainrule model file: it is nested too deeply") from None
-    except OverflowError:
-        raise UsageError(f"{_shown(path)} holds a number too large for a float") from None
-    except (ValueError, TypeError) as err:
-        raise UsageError(shorten(" ".join(str(err).split()) or type(err).__name__)) from None
+        return serialize.load_model(path)
+    except ValueError as err:
+        raise UsageError(shorten(" ".join(str(err).split()))) from None
+
+
+CLASSES_KEY = "classes"
+
+
+def save_classes(path: str | os.PathLike[str], names: Sequence[str] | None, threshold: float | None) -> None:
+    """Record in the model file at ``path`` what its outputs mean (see the module docstring)."""
+    document = json.loads(serialize.read_file(path))
+    document[CLASSES_KEY] = {"names": None if names is None else list(names), "threshold": threshold}
+    serialize.write_file(path, json.dumps(document, indent=1, allow_nan=False).encode("utf-8"))
+
+
+def read_classes(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The ``"classes"`` record of a model file ``load_model`` has read, or ``None`` without one."""
+    try:
+        record = json.loads(serialize.read_file(path)).get(CLASSES_KEY)
+    except (OSError, ValueError, RecursionError, AttributeError):
+        return None  # the file changed since it was loaded: predict without names
+    if record is None:
+        return None
+    if not isinstance(record, dict):
+        raise UsageError(f"{_shown(path)}: its \"{CLASSES_KEY}\" entry must be a JSON object")
+    names, threshold = record.get("names"), record.get("threshold")
+    if names is not None and not (isinstance(names, list) and all(isinstance(n, str) for n in names)):
+        raise UsageError(f"{_shown(path)}: its \"{CLASSES_KEY}\" names must be a list of texts")
+    if threshold is not None and not (is_real(threshold) and math.isfinite(threshold)):
+        raise UsageError(f"{_shown(path)}: its \"{CLASSES_KEY}\" threshold must be a finite number")
+    return {"names": names, "threshold": threshold}
 
 
 def check_folder_outputs(folder: str | os.PathLike[str], names: list[str]) -> Path:

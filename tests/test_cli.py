@@ -324,8 +324,9 @@ def test_train_xor_reaches_full_accuracy_and_predicts_each_corner(run, tmp_path)
     for x1, x2, label in [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]:
         out = run("predict", "xor.json", str(x1), str(x2))
         assert out.code == 0, out.err
-        score = float(out.out.split()[0])
-        assert (score > 0) == bool(label)  # hinge: the sign is the class
+        score, line = out.out.splitlines()
+        assert (float(score) > 0) == bool(label)  # hinge: the sign is the class
+        assert line == f"class {label}"
     assert_usage_error(run("predict", "xor.json", "1"), "2 inputs")
 
 
@@ -336,7 +337,9 @@ def test_train_iris_with_cross_entropy_and_predict_a_class(run, tmp_path):
     lines = run("predict", "iris.json", "5.1", "3.5", "1.4", "0.2").out.splitlines()
     scores = [float(s) for s in lines[0].split()]
     assert len(scores) == 3 and scores.index(max(scores)) == 0
-    assert lines[1].startswith("class 0")
+    assert lines[1] == "class 0 (setosa)"
+    assert run("predict", "iris.json", "6.7", "3.0", "5.2", "2.3").out.splitlines()[1] == "class 2 (virginica)"
+    assert nn.Module.load(tmp_path / "iris.json").config()["nouts"] == [8, 3]  # the library reads it as before
 
 
 @pytest.mark.parametrize(
@@ -451,12 +454,12 @@ def bad_model_files(folder: Path) -> dict[str, str]:
     return {
         "truncated.json": "not valid JSON|not a chainrule model",
         "foreign.json": "format",
-        "folder.json": "it is a folder",
+        "folder.json": "is a folder",
         "nested.json": "nested too deeply|not a chainrule model",
         "bigint.json": "too large|holds int",
         "extra.json": "unexpected keys|do not fit",
-        "huge.json": "more than a model file holds",
-        "zero.json": "a device, a pipe or a socket",
+        "huge.json": "not valid JSON",
+        "zero.json": "is a device, not a model file",
     }
 
 
@@ -465,13 +468,38 @@ def test_bad_model_files_are_one_short_line_and_status_2(run, tmp_path):
         assert_usage_error(run("predict", name, "1", "2"), pattern)
 
 
+def bomb(folder: Path, name: str, **config: object) -> str:
+    """A model file of a few hundred bytes whose config describes a huge network."""
+    document = {"format": "chainrule-model", "version": 1, "type": "MLP",
+                "config": {"nin": 2, "nouts": [1], "activation": "relu", "output_activation": "identity", **config},
+                "state_dict": {}}
+    (folder / name).write_text(json.dumps(document))
+    assert (folder / name).stat().st_size < 300
+    return name
+
+
+@pytest.mark.parametrize("config", [{"nin": 10**30}, {"nouts": [10**12]}, {"nin": 2_000_000}])
+def test_a_tiny_file_describing_a_huge_model_is_refused_before_anything_is_built(run, tmp_path, config):
+    result = run("predict", bomb(tmp_path, "bomb.json", **config), "1")
+    assert_usage_error(result, "parameters")
+
+
+def test_a_saved_file_s_class_record_is_checked(run, tmp_path):
+    nn.MLP(2, [1], rng=0).save(tmp_path / "m.json")
+    document = json.loads((tmp_path / "m.json").read_text())
+    for record, pattern in [([], "must be a JSON object"), ({"names": "ab"}, "list of texts"),
+                            ({"threshold": "half"}, "finite number")]:
+        (tmp_path / "m.json").write_text(json.dumps({**document, "classes": record}))
+        assert_usage_error(run("predict", "m.json", "1", "2"), pattern)
+    (tmp_path / "m.json").write_text(json.dumps({**document, "classes": {"names": ["no", "yes"], "threshold": -1e9}}))
+    assert run("predict", "m.json", "1", "2").out.splitlines()[1] == "class 1 (yes)"
+
+
 def test_a_pipe_as_model_file_is_refused_without_waiting_for_a_writer(tmp_path):
     os.mkfifo(tmp_path / "fifo.json")
     result = program("predict", "fifo.json", "1", "2", cwd=tmp_path, timeout=30)
     assert result.returncode == 2
-    assert result.stderr.strip() == (
-        "chainrule predict: error: cannot read fifo.json: it is a device, a pipe or a socket, not a model file"
-    )
+    assert result.stderr.strip() == "chainrule predict: error: 'fifo.json' is a FIFO (named pipe), not a model file"
 
 
 # ---------------------------------------------------------------------------

@@ -112,4 +112,5 @@ def neuron_graph(model: Any, X: Sequence[Sequence[float]]) -> tuple[autograd.Val
     output = neurons[k](point)
     output.label = "relu(w.x + b)"
     output.backward()
-    return output, f"hidden neuron {k + 1} of layer 1 on data point {i}: every gradient from this neuron's backward"
+    title = f"neuron layers.0.neurons.{k} on data point {i}: every gradient from this neuron's own backward pass"
+    return output, title

@@ -10,7 +10,7 @@ import nn
 from autograd import Value
 from nn._checks import shorten
 
-from ..files import load_model
+from ..files import load_model, read_classes
 from .base import UsageError, finite_number, formatter
 
 EXAMPLE = """\
@@ -19,8 +19,9 @@ examples:
   chainrule predict iris.json 5.1 3.5 1.4 0.2
 
   Prints the model's output (its scores) on the first line. For a
-  classifier, the second line is the predicted class: the largest of
-  several scores, or for one score, a sigmoid output above 0.5."""
+  classifier, the second line is the predicted class (and its name, for
+  a model saved by 'chainrule train --save' on iris): the largest of
+  several scores, or for one score, the side of the split it falls on."""
 
 
 def add_predict_parser(sub: Any) -> None:
@@ -43,36 +44,46 @@ def cmd_predict(args: argparse.Namespace) -> int:
             out = model(list(args.inputs))
         except ValueError as err:
             raise UsageError(shorten(str(err))) from None
-    scores = _numbers(out)
+    scores = _scores(out)
     print(" ".join(f"{s:.10g}" for s in scores))
-    label = predicted_class(model, scores)
+    classes = read_classes(args.model)
+    label = predicted_class(model, scores, classes)
     if label is not None:
-        print(f"class {label}")
+        names = classes["names"] if classes else None
+        print(f"class {label} ({names[label]})" if names and label < len(names) else f"class {label}")
     return 0
 
 
-def _numbers(out: Any) -> list[float]:
+def _scores(out: Any) -> list[float]:
     """A model's output (a Value, a number or a list of them) as floats."""
     items = out if isinstance(out, (list, tuple)) else [out]
-    numbers_out = []
+    scores = []
     for item in items:
         if isinstance(item, Value):
-            numbers_out.append(item.data)
+            scores.append(item.data)
         elif isinstance(item, numbers.Real) and not isinstance(item, bool):
-            numbers_out.append(float(item))
+            scores.append(float(item))
         else:
             raise UsageError(f"the model gave {type(item).__name__}, not numbers")
-    return numbers_out
+    return scores
 
 
-def predicted_class(model: Any, scores: list[float]) -> int | None:
-    """The class an MLP classifier predicts: the index of the largest of several outputs
-    (the first on a tie), or for one sigmoid output, 1 above 0.5. ``None`` for anything
-    else, such as one raw score, whose meaning the file does not tell."""
-    if not isinstance(model, nn.MLP):
+def predicted_class(model: Any, scores: list[float], classes: dict[str, Any] | None = None) -> int | None:
+    """The class a classifier predicts: the index of the largest of several outputs (the
+    first on a tie), or for one output, 1 above the split (0 for scores and logits).
+
+    ``classes`` is what ``chainrule train --save`` recorded in the file; without it, only an
+    MLP with several outputs or one sigmoid output (split at 0.5) is read as a classifier,
+    and ``None`` is returned for anything else, such as one raw score, whose meaning the
+    file does not tell.
+    """
+    if classes is None and not isinstance(model, nn.MLP):
         return None
     if len(scores) > 1:
         return max(range(len(scores)), key=lambda k: (scores[k], -k))
+    if classes is not None:
+        threshold = classes["threshold"]
+        return int(scores[0] > (0.0 if threshold is None else threshold))
     if model.config().get("output_activation") == "sigmoid":
         return int(scores[0] > 0.5)
     return None

@@ -13,8 +13,10 @@ from typing import Any
 
 import nn
 
-from ..files import check_folder_outputs, check_output, save_figure
+from ..files import check_folder_outputs, check_output, save_classes, save_figure
 from .base import UsageError, finite_number, formatter, layer_sizes, positive_number, whole_number
+
+CLASS_NAMES = {"iris": nn.data.IRIS_CLASSES}  # data sets whose classes have names
 
 EXAMPLE = """\
 examples:
@@ -137,6 +139,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"test accuracy {accuracy(model, X_test, y_test, task.threshold):.3f}")
     if save is not None:
         model.save(save)
+        save_classes(save, CLASS_NAMES.get(args.data), task.threshold)
         print(f"saved the model to {save}")
     if out is not None:
         plot_training(model, X, task.targets, history, out, plots)

@@ -20,8 +20,8 @@ from autograd import Step, Value
 
 from .._checks import in_range, is_integer, is_real, real, shorten, show
 from ..data import load, train_test_split
+from ..layers import MLP, Neuron
 from ..losses import binary_cross_entropy_with_logits, l1_penalty, l2_penalty
-from ..module import MLP, Neuron
 from ..optim import SGD, Adam
 from ..train import train_step
 
