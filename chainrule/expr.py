@@ -99,6 +99,8 @@ def parse_expression(text: str) -> ast.Expression:
         raise ExpressionError(f"cannot parse the expression: {shorten(str(err.msg), 200)}") from None
     except (RecursionError, MemoryError):
         raise ExpressionError("the expression is nested too deeply") from None
+    except UnicodeError:  # a lone surrogate, which no text encoding can hold
+        raise ExpressionError("the expression holds a lone surrogate, which is not a character") from None
     check_tree(tree)
     return tree
 

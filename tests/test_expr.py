@@ -69,6 +69,15 @@ def test_nesting_up_to_the_limit_evaluates():
     assert out.data == 2.0
 
 
+@pytest.mark.parametrize(
+    "text, message",
+    [("x\ud800", "lone surrogate"), ("x\x00+1", "null bytes"), ("x\u200b+1", "U\\+200B"), ("", "empty")],
+)
+def test_text_that_is_not_an_expression(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_expression(text)
+
+
 def test_too_deep_nesting_is_an_expression_error():
     with pytest.raises(ExpressionError, match="nested|parts"):
         parse_expression("(" * 250 + "x" + ")" * 250)
