@@ -9,17 +9,8 @@
 """
 
 from .draw import GraphvizNotFoundError, Group, backward_frames, backward_viewer, draw_dot
-from .engine import (
-    Step,
-    Value,
-    detect_anomaly,
-    dot,
-    is_grad_enabled,
-    make_op,
-    no_grad,
-    sum,
-    topological_order,
-)
+from .engine import Step, Value, dot, make_op, sum, topological_order
+from .grad_mode import detect_anomaly, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
 
 __all__ = [

@@ -17,15 +17,13 @@ applied to every edge of the graph in reverse topological order.
 from __future__ import annotations
 
 import builtins
-import gc
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from functools import wraps
 from operator import mul
-from typing import Any, NamedTuple, NoReturn, TypeVar, Union
+from typing import NamedTuple, NoReturn, Union
+
+from .grad_mode import ANOMALY, MODE, NO_GRAD, check_forward, check_step, one_backward_at_a_time
 
 __all__ = [
     "Value",
@@ -33,80 +31,14 @@ __all__ = [
     "sum",
     "dot",
     "make_op",
-    "no_grad",
-    "detect_anomaly",
-    "is_grad_enabled",
     "topological_order",
 ]
 
 Operand = Union["Value", int, float]  # noqa: UP007 - a runtime alias, valid on Python 3.10
-F = TypeVar("F", bound=Callable[..., Any])
 
 _inf = math.inf
 _nan = math.nan
 _isfinite = math.isfinite
-
-# --------------------------------------------------------------------------
-# Grad mode: the engine's only global state, one flag per thread/context.
-# --------------------------------------------------------------------------
-_NO_GRAD = 1  # results record no parents
-_ANOMALY = 2  # check every result (and every backward step) for nan/inf
-_mode: ContextVar[int] = ContextVar("chainrule_grad_mode", default=0)
-
-
-def is_grad_enabled() -> bool:
-    """True unless inside ``no_grad()``."""
-    return not _mode.get() & _NO_GRAD
-
-
-class _ModeSwitch:
-    """Sets a flag of the grad mode inside ``with``; also a function decorator."""
-
-    _flag = 0
-
-    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
-        # ``@no_grad`` passes the function straight in; ``no_grad()`` passes nothing
-        self = super().__new__(cls)
-        return self if func is None else self(func)
-
-    def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        self._tokens: list[Any] = []  # one per nested ``with`` of this object
-
-    def __enter__(self) -> None:
-        self._tokens.append(_mode.set(_mode.get() | self._flag))
-
-    def __exit__(self, *exc: object) -> None:
-        _mode.reset(self._tokens.pop())
-
-    def __call__(self, func: F) -> F:
-        @wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with type(self)():
-                return func(*args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_ModeSwitch):
-    """Record no graph: results of operations are plain leaves without parents.
-
-    Use as ``with no_grad():``, ``@no_grad()`` or ``@no_grad``. The flag
-    belongs to the current thread (a ``ContextVar``): a thread started inside
-    ``no_grad`` records unless it enters ``no_grad`` itself.
-    """
-
-    _flag = _NO_GRAD
-
-
-class detect_anomaly(_ModeSwitch):
-    """Raise ``FloatingPointError`` at the first operation producing nan or inf.
-
-    Checks every forward result and, during ``backward()``, every gradient
-    contribution. The error names the operation, its inputs and their labels.
-    """
-
-    _flag = _ANOMALY
-
 
 # --------------------------------------------------------------------------
 # IEEE float helpers: Python raises where IEEE (and PyTorch) give inf or nan.
@@ -410,12 +342,12 @@ class Value:
         once, so calling it twice gives exactly twice the gradient. Interior
         nodes are recomputed from zero on every call.
         """
-        with _cyclic_gc_paused():
+        with one_backward_at_a_time():
             nodes, leaves, earlier = self._start_backward()
             try:
-                if _mode.get() & _ANOMALY:
+                if MODE.get() & ANOMALY:
                     for step in _steps(nodes):
-                        _check_step(step)
+                        check_step(step)
                     return
                 # The chain rule, once per edge, from the output back to the inputs.
                 for node in reversed(nodes):
@@ -437,11 +369,11 @@ class Value:
         generator leaves the same gradients as ``backward()``.
         """
         nodes, leaves, earlier = self._start_backward()
-        check = _mode.get() & _ANOMALY
+        check = MODE.get() & ANOMALY
         try:
             for step in _steps(nodes):
                 if check:
-                    _check_step(step)
+                    check_step(step)
                 yield step
         finally:
             for leaf, grad in zip(leaves, earlier):
@@ -483,23 +415,6 @@ def _steps(order: list[Value]) -> Iterator[Step]:
             yield Step(node, parent, local_grad, upstream, contribution)
 
 
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector.
-
-    Backward creates no reference cycles, yet every few hundred allocations
-    the collector would walk the whole (possibly million-node) graph looking
-    for some. Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 _ONE = (1.0,)
 _ZERO = (0.0,)
 _MINUS_ONE = (-1.0,)
@@ -510,11 +425,11 @@ _new_value = object.__new__
 
 def _result(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
     """Make the output node of an operation (or a plain leaf under ``no_grad``)."""
-    mode = _mode.get()
+    mode = MODE.get()
     if mode:
-        if mode & _ANOMALY:
-            _check_forward(data, op, parents)
-        if mode & _NO_GRAD:
+        if mode & ANOMALY:
+            check_forward(data, op, parents)
+        if mode & NO_GRAD:
             parents = local_grads = ()
             op = ""
     out = _new_value(Value)
@@ -638,28 +553,3 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
             stack.pop()
             order.append(node)
     return order if leaves else [v for v in order if v.parents]
-
-
-# --------------------------------------------------------------------------
-# Anomaly detection
-# --------------------------------------------------------------------------
-def _describe(v: Value) -> str:
-    name = f" '{v.label}'" if v.label else ""
-    return f"Value{name}(data={v.data})"
-
-
-def _check_forward(data: float, op: str, parents: tuple[Value, ...]) -> None:
-    if not _isfinite(data):
-        inputs = ", ".join(_describe(p) for p in parents)
-        raise FloatingPointError(f"detect_anomaly: operation '{op}' produced {data} from inputs [{inputs}]")
-
-
-def _check_step(step: Step) -> None:
-    if not _isfinite(step.contribution):
-        node, parent = step.node, step.parent
-        inputs = ", ".join(_describe(p) for p in node.parents)
-        raise FloatingPointError(
-            f"detect_anomaly: backward through '{node.op}' (inputs [{inputs}]) gave gradient "
-            f"{step.contribution} for {_describe(parent)}: local derivative {step.local_grad} "
-            f"times upstream gradient {step.upstream}"
-        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .engine import Value, _as_float, no_grad
+from .engine import Value, _as_float
+from .grad_mode import no_grad
 
 __all__ = ["gradcheck", "GradcheckError"]
 

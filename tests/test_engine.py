@@ -446,6 +446,144 @@ def test_thread_started_inside_no_grad_records():
     assert len(out["parents"]) == 2
 
 
+def test_one_no_grad_object_serves_two_threads_at_once():
+    shared = no_grad()
+    a_inside, b_inside, a_left = threading.Event(), threading.Event(), threading.Event()
+    seen, errors = {}, []
+
+    def a():
+        try:
+            with shared:
+                a_inside.set()
+                b_inside.wait(5)
+                seen["a inside"] = autograd.is_grad_enabled()
+                a_left.set()  # leaves first, though b entered last
+            seen["a after"] = autograd.is_grad_enabled()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def b():
+        try:
+            a_inside.wait(5)
+            with shared:
+                b_inside.set()
+                a_left.wait(5)
+                seen["b inside"] = autograd.is_grad_enabled()
+            seen["b after"] = autograd.is_grad_enabled()
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=a), threading.Thread(target=b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen == {"a inside": False, "b inside": False, "a after": True, "b after": True}
+
+
+def test_no_grad_on_a_generator_applies_inside_its_body_only():
+    @no_grad
+    def numbers(x):
+        for k in range(3):
+            received = yield (x * k, autograd.is_grad_enabled())
+            assert received is None or received == "ping"
+
+    gen = numbers(Value(2.0))
+    for value, enabled_inside in gen:
+        assert enabled_inside is False and value.parents == ()
+        assert autograd.is_grad_enabled()  # the caller's code between items records
+    assert numbers.__name__ == "numbers"
+    gen = numbers(Value(1.0))
+    next(gen)
+    assert gen.send("ping")[1] is False
+    gen.close()
+    assert autograd.is_grad_enabled()
+
+
+def test_no_grad_on_a_generator_passes_thrown_errors_and_its_return_value():
+    @no_grad()
+    def worker():
+        try:
+            yield 1
+        except KeyError:
+            yield autograd.is_grad_enabled()
+        return "done"
+
+    gen = worker()
+    assert next(gen) == 1
+    assert gen.throw(KeyError("x")) is False
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == "done" and autograd.is_grad_enabled()
+
+
+def test_no_grad_on_an_async_function_applies_inside_it():
+    import asyncio
+
+    @no_grad
+    async def step(x):
+        await asyncio.sleep(0)
+        return x * 3, autograd.is_grad_enabled()
+
+    async def main():
+        y, enabled = await step(Value(1.0))
+        return y, enabled, autograd.is_grad_enabled()
+
+    y, inside, after = asyncio.run(main())
+    assert y.parents == () and y.data == 3.0 and inside is False and after is True
+
+
+def test_concurrent_backward_never_leaves_the_collector_disabled():
+    import gc
+
+    def worker():
+        for _ in range(300):
+            (Value(1.0) * 2.0).backward()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(50):
+            gc.enable()
+            threads = [threading.Thread(target=worker) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert gc.isenabled()
+    finally:
+        sys.setswitchinterval(interval)
+        gc.enable()
+
+
+def _chain(x, n):
+    v = x
+    for _ in range(n):
+        v = v * 1.0001 + 0.0
+    return v
+
+
+@pytest.mark.parametrize("shared_root", [True, False], ids=["same_graph", "graphs_sharing_a_leaf"])
+def test_backward_in_two_threads_at_once_adds_up_exactly(shared_root):
+    x = Value(1.0)
+    roots = [_chain(x, 20_000)] * 2 if shared_root else [_chain(x, 20_000), _chain(x, 20_000)]
+    roots[0].backward()
+    one_pass = x.grad
+    x.grad = 0.0
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=root.backward) for root in roots]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert x.grad == 2 * one_pass  # passes run one after another, never interleaved
+
+
 # ---------------------------------------------------------------------------
 # IEEE semantics: no exceptions in the middle of a training run
 # ---------------------------------------------------------------------------
