@@ -80,7 +80,7 @@ class Module:
     def _walk(self, prefix: str = "", names: bool = True) -> Iterator[tuple[str, Module, list[tuple[str, Value | Module]]]]:
         """(name, module, its children) for this module and every submodule once, depth first.
 
-        With ``names=False`` every name is "" (``parameters()`` needs none, and is 3x faster without).
+        With ``names=False`` every name is "" (``parameters()`` needs none and skips building them).
         """
         seen: set[int] = set()
         stack: list[tuple[str, Module]] = [(prefix, self)]
@@ -124,7 +124,7 @@ class Module:
         except TypeError:
             self.named_parameters()  # the same walk with names, for an error saying where
             raise
-        return list(dict.fromkeys(found))  # each once (a Value hashes by identity)
+        return list({id(p): p for p in found}.values())  # each once, first place kept
 
     def num_parameters(self) -> int:
         """How many numbers the model learns."""
@@ -233,6 +233,8 @@ class Module:
         The write is atomic (a temporary file renamed over ``path``), goes
         through a symbolic link to its target and keeps an existing file's
         permissions. Devices, FIFOs and folders are refused with ``ValueError``.
+        The file is strict JSON: a nan or infinite weight is stored as the
+        string ``"nan"``, ``"inf"`` or ``"-inf"``, which ``load`` reads back.
         """
         serialize.save_model(self, path)
 

@@ -126,7 +126,7 @@ def write_file(path: str | os.PathLike[str], data: bytes) -> None:
     except FileNotFoundError:
         existing = None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        raise ValueError(f"cannot save to {os.fspath(path)!r}: it is {_kind_of(existing.st_mode)}, not a regular file")
+        raise ValueError(f"cannot write {os.fspath(path)!r}: it is {_kind_of(existing.st_mode)}, not a regular file")
     folder, name = os.path.split(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):  # a random name that nobody can prepare in advance; O_EXCL never reuses one
