@@ -122,3 +122,24 @@ def test_errors():
     with pytest.raises(TypeError, match="rng must be an int seed.*str"):
         nn.MLP(2, [1], rng="seed")
     assert init.get_init(init.zeros) is init.zeros
+
+
+def test_one_rule_for_random_sources():
+    from nn import _checks
+
+    assert init.as_rng is _checks.as_rng  # nn has one place that turns a seed into a random source
+    assert init.as_rng(None) is random
+    state = random.getstate()
+    rng = random.Random(9)
+    draws = [init.he_uniform(4, 4, rng) for _ in range(3)]
+    assert random.getstate() == state  # an explicit rng leaves the global state alone
+    assert draws[0] == init.he_uniform(4, 4, random.Random(9))
+
+
+def test_random_seed_reproduces_every_default_initialiser():
+    for name in EXPECTED:
+        random.seed(3)
+        a = nn.MLP(2, [3, 1], init=name)
+        random.seed(3)
+        b = nn.MLP(2, [3, 1], init=name)
+        assert a.state_dict() == b.state_dict(), name

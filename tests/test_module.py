@@ -327,3 +327,27 @@ def test_deepcopy_and_pickle_keep_working():
         model.eval()
         assert clone.mlp([0.5, -1.0]).data == model.mlp([0.5, -1.0]).data
         assert clone.emb(3)[1].data == model.emb(3)[1].data
+
+
+def test_the_module_files_import_each_other_one_way():
+    """No cycles among the files that build modules; serialize.py needs none of them."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(nn.__file__).parent
+    files = ["module", "layers", "serialize", "perceptron", "activations", "init", "bridge", "_checks", "_install_check"]
+    imports = {}
+    for name in files:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        found = set()
+        for node in tree.body:  # top-level imports only: what runs when the file is imported
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                found |= {node.module} if node.module else {alias.name for alias in node.names}
+        imports[name] = found & set(files)
+    assert imports["serialize"] <= {"_checks"}
+    assert imports["module"] <= {"serialize", "_checks"}
+    order = []
+    while len(order) < len(files):  # a topological order exists only without cycles
+        ready = [f for f in files if f not in order and imports[f] <= set(order)]
+        assert ready, f"an import cycle among {sorted(set(files) - set(order))}"
+        order += ready

@@ -1,5 +1,6 @@
 """nn.perceptron: Rosenblatt's perceptron and its learning rule."""
 
+import math
 
 import pytest
 
@@ -53,3 +54,31 @@ def test_perceptron_errors():
         p.fit(XOR_X, [0, 1, 1])
     with pytest.raises(ValueError, match="takes 2 inputs, got 3"):
         p.predict([1, 2, 3])
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "kwargs", "error", "message"),
+    [
+        ([], [], {}, ValueError, "needs at least one example, got none"),
+        (XOR_X, [0, 1, 1, 0], {"lr": math.nan}, ValueError, "learning rate must be a finite number, got nan"),
+        (XOR_X, [0, 1, 1, 0], {"lr": -1.0}, ValueError, "learning rate must be > 0, got -1.0"),
+        (XOR_X, [0, 1, 1, 0], {"lr": "1"}, TypeError, "learning rate must be a number, got str '1'"),
+        (XOR_X, [False, True, True, False], {}, ValueError, "labels 0 and 1, got False"),
+        (XOR_X, [0, 1, 1, 0], {"epochs": 0}, ValueError, r"fit\(epochs\) must be a whole number >= 1, got int 0"),
+        ([[0.0, "a"]], [0], {}, TypeError, "each perceptron input must be a number, got str 'a'"),
+        ([0.0], [0], {}, TypeError, "a perceptron takes a list of 2 numbers, got float 0.0"),
+    ],
+)
+def test_perceptron_fit_checks_its_arguments(X, y, kwargs, error, message):
+    p = nn.Perceptron(2)
+    with pytest.raises(error, match=message):
+        p.fit(X, y, **kwargs)
+    assert [w.data for w in p.w] == [0.0, 0.0] and p.b.data == 0.0
+
+
+def test_perceptron_saves_and_loads(tmp_path):
+    p = nn.Perceptron(2)
+    p.fit(XOR_X, [0, 0, 0, 1])
+    p.save(tmp_path / "p.json")
+    loaded = nn.Module.load(tmp_path / "p.json")
+    assert type(loaded) is nn.Perceptron and [loaded.predict(x) for x in XOR_X] == [0, 0, 0, 1]
