@@ -21,7 +21,7 @@ import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import mul
-from typing import NamedTuple, NoReturn, Union
+from typing import Any, NamedTuple, NoReturn, Union
 
 from .grad_mode import ANOMALY, MODE, NO_GRAD, check_forward, check_step, one_backward_at_a_time
 
@@ -198,6 +198,35 @@ class Value:
         return self.data >= _data_of(other)
 
     __hash__ = object.__hash__
+
+    def __reduce__(self) -> tuple[Callable[..., Value], tuple[Any, ...]]:
+        """Pickle and copy without recursion: a computed Value carries its whole graph as a flat list.
+
+        Leaves (a model's parameters) are kept as themselves, so a model and
+        a graph built on it stay connected in a copy. Interior nodes shared by
+        two separately pickled Values are copied once for each.
+        """
+        if not self.parents:
+            return _rebuild_leaf, (self.data, self.grad, self.label, self.op)
+        nodes = topological_order(self)
+        index = {node: i for i, node in enumerate(nodes)}
+        records = [
+            (node.data, node.grad, node.label, node.op, tuple(index[p] for p in node.parents), node.local_grads)
+            if node.parents
+            else node
+            for node in nodes
+        ]
+        return _rebuild_graph, (records,)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """Copy the graph behind this Value node by node (no recursion), reusing what ``memo`` holds."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                twin = _rebuild_leaf(node.data, node.grad, node.label, node.op)
+                twin.parents = tuple(memo[id(p)] for p in node.parents)
+                twin.local_grads = node.local_grads
+                memo[id(node)] = twin
+        return memo[id(self)]
 
     # ---- arithmetic: forward formula, then local derivatives --------------
     def __add__(self, other: Operand) -> Value:
@@ -440,6 +469,27 @@ def _result(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple
     out.parents = parents
     out.local_grads = local_grads
     return out
+
+
+def _rebuild_leaf(data: float, grad: float, label: str, op: str) -> Value:
+    leaf = Value(data, label=label)
+    leaf.grad, leaf.op = grad, op
+    return leaf
+
+
+def _rebuild_graph(records: list[Any]) -> Value:
+    """The graph ``Value.__reduce__`` flattened: leaves as Values, then (data, grad, label, op, parent indices, local_grads)."""
+    nodes: list[Value] = []
+    for record in records:
+        if isinstance(record, Value):
+            nodes.append(record)
+            continue
+        data, grad, label, op, parents, local_grads = record
+        node = _rebuild_leaf(data, grad, label, op)  # set field by field: no_grad must not drop the parents
+        node.parents = tuple(nodes[i] for i in parents)
+        node.local_grads = tuple(local_grads)
+        nodes.append(node)
+    return nodes[-1]
 
 
 def _as_value(x: Operand) -> Value:

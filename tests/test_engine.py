@@ -347,6 +347,56 @@ def test_backward_of_a_leaf_accumulates_one():
 
 
 # ---------------------------------------------------------------------------
+# Copies and pickles, without recursion
+# ---------------------------------------------------------------------------
+def _round_trips():
+    import copy
+    import pickle
+
+    return [copy.deepcopy, lambda v: pickle.loads(pickle.dumps(v))]
+
+
+@pytest.mark.parametrize("round_trip", _round_trips(), ids=["deepcopy", "pickle"])
+def test_a_leaf_copies_with_its_number_gradient_and_label(round_trip):
+    x = Value(1.5, label="x")
+    x.grad = 0.25
+    y = round_trip(x)
+    assert (y.data, y.grad, y.label, y.op, y.parents) == (1.5, 0.25, "x", "", ()) and y is not x
+    y.data = 9.0
+    assert x.data == 1.5
+
+
+@pytest.mark.parametrize("round_trip", _round_trips(), ids=["deepcopy", "pickle"])
+def test_a_graph_copies_whole_and_backpropagates_like_the_original(round_trip):
+    w = [Value(0.5, label="w0"), Value(-1.5, label="w1")]
+    h = (w[0] * w[1]).tanh()
+    loss = h * h + h * w[0]  # h is shared: two paths back to w
+    model = {"w": w, "loss": loss}
+    loss.backward()
+    with no_grad():  # copies keep their graph whatever the grad mode
+        twin = round_trip(model)
+    twin["loss"].backward()
+    assert [v.grad for v in twin["w"]] == [2 * v.grad for v in w]  # the copy's leaves had the first pass's grads
+    leaves = [v for v in autograd.topological_order(twin["loss"]) if not v.parents]
+    assert leaves == twin["w"] and all(a is not b for a, b in zip(leaves, w))  # the copy's own leaves
+    assert twin["loss"].data == loss.data and twin["loss"].op == "+"
+
+
+@pytest.mark.parametrize("round_trip", _round_trips(), ids=["deepcopy", "pickle"])
+def test_the_end_of_a_100k_chain_copies_without_recursion(round_trip):
+    x = Value(0.5, label="x")
+    v = x
+    for _ in range(100_000):
+        v = v.tanh()
+    twin = round_trip(v)
+    assert twin.data == v.data
+    twin.backward()
+    v.backward()
+    (copy_of_x,) = [u for u in autograd.topological_order(twin) if not u.parents]
+    assert copy_of_x.label == "x" and copy_of_x is not x and copy_of_x.grad == x.grad > 0.0
+
+
+# ---------------------------------------------------------------------------
 # n-ary nodes
 # ---------------------------------------------------------------------------
 def test_sum_and_dot_are_single_nodes():
