@@ -10,7 +10,7 @@ global random state, and ``init=`` for LeCun, Glorot or He initialisation.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -387,10 +387,10 @@ class Embedding(Module, saveable=True):
     def embedding_dim(self) -> int:
         return len(self.weight[0])
 
-    def forward(self, index: int | Sequence[int]) -> list[Value]:
+    def forward(self, index: int | Iterable[int]) -> list[Value]:
         if is_integer(index):
             return list(self.weight[self._row(index)])
-        if isinstance(index, (str, bytes)) or not isinstance(index, Sequence):
+        if isinstance(index, (str, bytes)) or not isinstance(index, Iterable):
             raise TypeError(f"Embedding takes a row index (an int) or a list of them, got {show(index)}")
         return [v for i in index for v in self.weight[self._row(i)]]
 

@@ -59,9 +59,12 @@ def test_looking_up_one_index_and_a_list():
     assert len(flat) == 9
     assert flat[:3] == emb.weight[4] and flat[3:6] == emb.weight[0] and flat[6:] == emb.weight[4]
     assert emb([]) == []
-    import numpy as np
 
-    assert emb(np.int64(1)) == emb(1)
+
+def test_numpy_integers_are_indices():
+    np = pytest.importorskip("numpy")
+    emb = nn.Embedding(5, 3, rng=0)
+    assert emb(np.int64(1)) == emb(1) and emb(np.array([4, 0])) == emb([4, 0])
 
 
 @pytest.mark.parametrize(
