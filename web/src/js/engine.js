@@ -90,7 +90,7 @@ export function markedEdges(svgElement) {
   return marked.join(" ");
 }
 
-/** Put viz.js's SVG text into `holder`, scaled to fit its width; returns the <svg> element. */
+/** Put viz.js's SVG text into `holder`: as wide as the holder, never much smaller than drawn; returns the <svg>. */
 export function showSvg(holder, svgText) {
   holder.innerHTML = svgText;
   const svg = holder.querySelector("svg");
@@ -98,7 +98,8 @@ export function showSvg(holder, svgText) {
     const width = parseFloat(svg.getAttribute("width"));
     const height = parseFloat(svg.getAttribute("height"));
     svg.setAttribute("viewBox", svg.getAttribute("viewBox") || `0 0 ${width} ${height}`);
-    svg.style.maxWidth = `${width * 1.25}px`;
+    svg.style.minWidth = `${Math.round(width * 0.9)}px`; // wider graphs scroll rather than shrink to unreadable
+    svg.style.maxWidth = `${Math.round(width * 1.3)}px`;
     svg.removeAttribute("width");
     svg.removeAttribute("height");
   }

@@ -8,12 +8,17 @@ const $ = (id) => document.getElementById(id);
 const engine = new Engine();
 const DEFAULT = { expression: "tanh(x1*w1 + x2*w2 + b)", values: { x1: 2, w1: -3, x2: 0, w2: 1, b: 6.8813735870195432 } };
 const state = { values: {}, names: [], frame: null, pending: 0 };
+Object.assign(globalThis.chainrule, { engine, state }); // for the browser tests and the curious
 
 function say(text) {
   $("message").textContent = text;
   $("message").hidden = !text;
   $("expression").classList.toggle("bad", Boolean(text));
-  $("graph").classList.toggle("stale", Boolean(text));
+  for (const id of ["graph", "values", "result", "step-caption"]) $(id).classList.toggle("stale", Boolean(text));
+  for (const button of document.querySelectorAll(".stepper button")) {
+    button.disabled = Boolean(text) || (state.frame !== null && (button.id.includes("next") || button.id.includes("last")
+      ? state.frame.index === state.frame.total : state.frame.index === 0));
+  }
 }
 
 function fromHash() {

@@ -20,6 +20,7 @@ const state = {
   frame: null, // the shown frame of the neuron's backward pass
   shape: "", // the network's shape the diagram was built for
 };
+Object.assign(globalThis.chainrule, { engine, state }); // for the browser tests and the curious
 
 // ----------------------------------------------------------------------
 // Messages
@@ -116,8 +117,12 @@ function datasetTiles() {
 async function change(changes) {
   say("");
   const view = await ask("pg_set", { changes });
-  if (view) show(view);
-  else showSettings(state.settings); // put the controls back as they were
+  if (!view) {
+    showSettings(state.settings); // put the controls back as they were
+    return;
+  }
+  show(view);
+  if (view.data && !state.playing) refreshNeuron(0); // a new network: its first neuron
 }
 
 function wireControls() {
@@ -190,6 +195,7 @@ engine.onFrame = (view) => {
   show(view);
 };
 engine.onPaused = (view, error) => {
+  globalThis.chainrule.pauses = (globalThis.chainrule.pauses ?? 0) + 1;
   if (error) say(error);
   if (view) {
     show(view);

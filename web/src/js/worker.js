@@ -6,7 +6,10 @@
 // Every answer's "dot" (DOT text from draw_dot) arrives as "svg", laid out here.
 
 import { loadPyodide } from "../pyodide/pyodide.mjs";
-import { instance as vizInstance } from "../viz/viz.js";
+
+// Graphviz is needed only for the first graph: its module loads beside Python, not before it
+const vizModule = import("../viz/viz.js");
+const vizInstance = () => vizModule.then((module) => module.instance());
 
 const base = new URL("../", import.meta.url);
 const text = (path) => fetch(new URL(path, base)).then((r) => (r.ok ? r.text() : Promise.reject(new Error(`${path}: ${r.status}`))));
