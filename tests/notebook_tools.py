@@ -138,23 +138,30 @@ def convention_problems(notebook: dict) -> list[str]:
     if len(ex) < 3:
         problems.append(f"a lesson ends with at least three exercises; this one has {len(ex)}")
     if not len(ex) == len(ch) == len(so):
-        problems.append(f"each exercise needs one check and one solution: {len(ex)} exercises, "
-                        f"{len(ch)} checks, {len(so)} solutions")
+        problems.append(
+            f"each exercise needs one check and one solution: {len(ex)} exercises, "
+            f"{len(ch)} checks, {len(so)} solutions"
+        )
     for k, (e, c, s) in enumerate(zip(ex, ch, so), start=1):
         following = ex[k] if k < len(ex) else len(cells)
         if not e < c < following:
-            problems.append(f"exercise {k} (cell {e}): its check (cell {c}) must come after it, "
-                            f"before the next exercise")
+            problems.append(
+                f"exercise {k} (cell {e}): its check (cell {c}) must come after it, before the next exercise"
+            )
         if not e < s < following:
-            problems.append(f"exercise {k} (cell {e}): its solution (cell {s}) must come after it, "
-                            f"before the next exercise")
+            problems.append(
+                f"exercise {k} (cell {e}): its solution (cell {s}) must come after it, "
+                f"before the next exercise"
+            )
     for e, s in zip(ex, so):
         if source(cells[e]).strip() == source(cells[s]).strip():
             problems.append(f"exercise cell {e} already holds its solution: store the blank skeleton")
     for i in so:
         cell = cells[i]
         if cell.get("outputs"):
-            problems.append(f"solution cell {i} has stored outputs: store it without (they give the answer away)")
+            problems.append(
+                f"solution cell {i} has stored outputs: store it without (they give the answer away)"
+            )
         if cell.get("execution_count") is not None:
             problems.append(f"solution cell {i} has an execution count: store it unexecuted")
         if not cell.get("metadata", {}).get("jupyter", {}).get("source_hidden"):
@@ -167,8 +174,10 @@ def convention_problems(notebook: dict) -> list[str]:
         if tree is None:
             problems.append(f"lesson cell {i} is not valid Python")
         elif any(isinstance(node, ast.Assert) for node in ast.walk(tree)):
-            problems.append(f"lesson cell {i} asserts: a learner who changes a number would get an "
-                            f"AssertionError; move the check into a verify cell")
+            problems.append(
+                f"lesson cell {i} asserts: a learner who changes a number would get an "
+                f"AssertionError; move the check into a verify cell"
+            )
     return problems
 
 
@@ -283,7 +292,9 @@ def stale_outputs(stored: dict, run: Run) -> list[str]:
             continue
         now = next(ran)
         if before["cell_type"] == "code" and text_outputs(before) != text_outputs(now):
-            problems.append(f"cell {i} stored {text_outputs(before)[:200]!r}, now prints {text_outputs(now)[:200]!r}")
+            problems.append(
+                f"cell {i} stored {text_outputs(before)[:200]!r}, now prints {text_outputs(now)[:200]!r}"
+            )
     return problems
 
 
@@ -327,7 +338,9 @@ def quote_problems(run: Run) -> list[str]:
             if not match:
                 problems.append(f"verify cell {i}: {line}")
             elif match["text"] not in prose:
-                problems.append(f"verify cell {i} checks {match['text']}, which the prose above it does not say")
+                problems.append(
+                    f"verify cell {i} checks {match['text']}, which the prose above it does not say"
+                )
     return problems
 
 

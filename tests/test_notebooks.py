@@ -108,7 +108,9 @@ def test_every_converted_lesson_exists():
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_states_its_goal(path):
     first = nt.read(path)["cells"][0]
-    assert first["cell_type"] == "markdown" and "goal" in nt.source(first).lower(), "state the goal at the top"
+    assert first["cell_type"] == "markdown" and "goal" in nt.source(first).lower(), (
+        "state the goal at the top"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -230,8 +232,11 @@ def lesson(*exercises: tuple[str, str, str]) -> dict:
     """A notebook: a goal, a lesson cell, then (exercise, check, solution) sources."""
     cells = [cell("markdown", "**Goal:** learn."), cell("code", "x = 2")]
     for exercise, check, solution in exercises:
-        cells += [cell("code", exercise, nt.EXERCISE), cell("code", check, nt.CHECK),
-                  cell("code", solution, nt.SOLUTION)]
+        cells += [
+            cell("code", exercise, nt.EXERCISE),
+            cell("code", check, nt.CHECK),
+            cell("code", solution, nt.SOLUTION),
+        ]
     return {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
 
@@ -246,7 +251,11 @@ def test_convention_problems_name_each_broken_rule():
     notebook = lesson(*THREE[:2])
     notebook["cells"][1]["source"] = "x = 2\nassert x == 2"
     solution = notebook["cells"][4]
-    solution["outputs"], solution["execution_count"], solution["metadata"] = printing("1"), 7, {"tags": ["solution"]}
+    solution["outputs"], solution["execution_count"], solution["metadata"] = (
+        printing("1"),
+        7,
+        {"tags": ["solution"]},
+    )
     notebook["cells"][5]["source"] = notebook["cells"][7]["source"]  # the second exercise holds its answer
     notebook["cells"].append(cell("markdown", "done", nt.CHECK))
     assert nt.convention_problems(notebook) == [
@@ -275,23 +284,48 @@ def test_a_solution_or_check_out_of_place_is_named():
 def test_each_mode_prepares_the_cells_a_learner_would_run():
     notebook = lesson(*THREE)
     as_stored = [nt.source(c) for c in nt.prepare(notebook, "as stored")["cells"]][1:]
-    assert as_stored == ["x = 2", "answer_1 = None", "run_check(1, test_1)", "answer_2 = None",
-                         "run_check(2, test_2)", "answer_3 = None", "run_check(3, test_3)"]
+    assert as_stored == [
+        "x = 2",
+        "answer_1 = None",
+        "run_check(1, test_1)",
+        "answer_2 = None",
+        "run_check(2, test_2)",
+        "answer_3 = None",
+        "run_check(3, test_3)",
+    ]
     solved = [nt.source(c) for c in nt.prepare(notebook, "with solutions")["cells"]][1:]
-    assert solved == ["x = 2", "answer_1 = 1", "run_check(1, test_1)", "answer_2 = 2",
-                      "run_check(2, test_2)", "answer_3 = 3", "run_check(3, test_3)"]
+    assert solved == [
+        "x = 2",
+        "answer_1 = 1",
+        "run_check(1, test_1)",
+        "answer_2 = 2",
+        "run_check(2, test_2)",
+        "answer_3 = 3",
+        "run_check(3, test_3)",
+    ]
     wrong = [nt.source(c) for c in nt.prepare(notebook, "wrong types")["cells"]][1:]
-    assert wrong == ["x = 2", "answer_1 = 'not an answer'", "run_check(1, test_1)", "answer_1 = 1",
-                     "answer_2 = 'not an answer'", "run_check(2, test_2)", "answer_2 = 2",
-                     "answer_3 = 'not an answer'", "run_check(3, test_3)", "answer_3 = 3"]
+    assert wrong == [
+        "x = 2",
+        "answer_1 = 'not an answer'",
+        "run_check(1, test_1)",
+        "answer_1 = 1",
+        "answer_2 = 'not an answer'",
+        "run_check(2, test_2)",
+        "answer_2 = 2",
+        "answer_3 = 'not an answer'",
+        "run_check(3, test_3)",
+        "answer_3 = 3",
+    ]
     assert nt.source(notebook["cells"][2]) == "answer_1 = None"  # the notebook itself is untouched
     with pytest.raises(ValueError, match="mode must be one of"):
         nt.prepare(notebook, "solved")
 
 
 def test_bound_names_are_what_a_cell_defines_at_its_top_level():
-    code = "class V:\n    inner = 1\nx, (y, *z) = 1, (2, 3, 4)\nV.tanh = len\nd[0] = 1\nimport a.b as c\n" \
-           "import os.path\nfrom m import n\ndef f():\n    local = 1\nk += 1\n%time q = 1"
+    code = (
+        "class V:\n    inner = 1\nx, (y, *z) = 1, (2, 3, 4)\nV.tanh = len\nd[0] = 1\nimport a.b as c\n"
+        "import os.path\nfrom m import n\ndef f():\n    local = 1\nk += 1\n%time q = 1"
+    )
     assert nt.bound_names(code) == ["V", "x", "y", "z", "c", "os", "n", "f", "k"]
 
 
@@ -338,21 +372,45 @@ def test_quoted_numbers_must_match_and_appear_in_the_prose_above():
 
 
 def test_stale_outputs_compare_printed_text_not_pictures_or_addresses():
-    stored = {"cells": [
-        cell("code", "a", outputs=printing("loss 0.25\n") + [{"output_type": "stream", "name": "stderr",
-                                                             "text": "12it/s"}]),
-        cell("code", "b", nt.SOLUTION),
-        cell("code", "c", outputs=[{"output_type": "display_data", "data": {
-            "text/plain": "<Drawing at 0x7f01>", "image/png": "AAA"}}]),
-        cell("code", "d", outputs=printing("step 1\nstep 2\n")),
-    ]}
+    stored = {
+        "cells": [
+            cell(
+                "code",
+                "a",
+                outputs=printing("loss 0.25\n")
+                + [{"output_type": "stream", "name": "stderr", "text": "12it/s"}],
+            ),
+            cell("code", "b", nt.SOLUTION),
+            cell(
+                "code",
+                "c",
+                outputs=[
+                    {
+                        "output_type": "display_data",
+                        "data": {"text/plain": "<Drawing at 0x7f01>", "image/png": "AAA"},
+                    }
+                ],
+            ),
+            cell("code", "d", outputs=printing("step 1\nstep 2\n")),
+        ]
+    }
     run = executed(
         cell("code", "a", outputs=printing("loss 0.25\n")),
-        cell("code", "c", outputs=[{"output_type": "display_data", "data": {
-            "text/plain": "<Drawing at 0x7f99>", "image/png": "BBB"}}]),
+        cell(
+            "code",
+            "c",
+            outputs=[
+                {
+                    "output_type": "display_data",
+                    "data": {"text/plain": "<Drawing at 0x7f99>", "image/png": "BBB"},
+                }
+            ],
+        ),
         cell("code", "d", outputs=printing("step 1\n") + printing("step 3\n")),
     )
-    assert nt.stale_outputs(stored, run) == ["cell 3 stored 'step 1\\nstep 2\\n', now prints 'step 1\\nstep 3\\n'"]
+    assert nt.stale_outputs(stored, run) == [
+        "cell 3 stored 'step 1\\nstep 2\\n', now prints 'step 1\\nstep 3\\n'"
+    ]
 
 
 def test_the_helper_cells_verdicts_never_raise():
@@ -372,18 +430,30 @@ def test_the_helper_cells_verdicts_never_raise():
         raise NotImplementedError("write it")
 
     assert verdict(lambda: "well done.") == "✅ Exercise 7: correct! well done.\n"
-    assert verdict(lambda: scope["number"]("answer", None)) == \
-        "⏳ Exercise 7: not yet. answer is still None: replace None with your answer.\n"
-    assert verdict(lambda: scope["number"]("answer", "3")) == \
-        "❌ Exercise 7: not quite. answer should be a number, got str '3'.\n"
-    assert verdict(lambda: scope["call"]("f(2)", unwritten)) == \
-        "⏳ Exercise 7: not yet. f(2) is not written yet (it raises NotImplementedError: write it).\n"
-    assert verdict(lambda: scope["call"]("f(2)", 5)) == \
-        "❌ Exercise 7: not quite. f(2): expected a function, got int 5.\n"
-    assert verdict(lambda: scope["call"]("f(2)", lambda: 1 / 0)) == \
-        "❌ Exercise 7: not quite. f(2) raised ZeroDivisionError: division by zero\n"
-    assert verdict(lambda: [][1]) == \
-        "❌ Exercise 7: not quite. Checking your answer raised IndexError: list index out of range\n"
+    assert (
+        verdict(lambda: scope["number"]("answer", None))
+        == "⏳ Exercise 7: not yet. answer is still None: replace None with your answer.\n"
+    )
+    assert (
+        verdict(lambda: scope["number"]("answer", "3"))
+        == "❌ Exercise 7: not quite. answer should be a number, got str '3'.\n"
+    )
+    assert (
+        verdict(lambda: scope["call"]("f(2)", unwritten))
+        == "⏳ Exercise 7: not yet. f(2) is not written yet (it raises NotImplementedError: write it).\n"
+    )
+    assert (
+        verdict(lambda: scope["call"]("f(2)", 5))
+        == "❌ Exercise 7: not quite. f(2): expected a function, got int 5.\n"
+    )
+    assert (
+        verdict(lambda: scope["call"]("f(2)", lambda: 1 / 0))
+        == "❌ Exercise 7: not quite. f(2) raised ZeroDivisionError: division by zero\n"
+    )
+    assert (
+        verdict(lambda: [][1])
+        == "❌ Exercise 7: not quite. Checking your answer raised IndexError: list index out of range\n"
+    )
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         scope["quoted"]("0.0858", 0.08578643762690485)
@@ -391,6 +461,8 @@ def test_the_helper_cells_verdicts_never_raise():
         scope["quoted"]("-0.17", -0.16999999999999998)
         scope["quoted"]("14", 14.6)
     assert out.getvalue().splitlines() == [
-        "✔ quoted 0.0858 = 0.0858", "✔ quoted 0 = 0", "✔ quoted -0.17 = -0.17",
+        "✔ quoted 0.0858 = 0.0858",
+        "✔ quoted 0 = 0",
+        "✔ quoted -0.17 = -0.17",
         "✘ the text says 14, the code now gives 15 (expected if you changed a number above)",
     ]
