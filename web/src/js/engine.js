@@ -98,7 +98,7 @@ export function showSvg(holder, svgText) {
     const width = parseFloat(svg.getAttribute("width"));
     const height = parseFloat(svg.getAttribute("height"));
     svg.setAttribute("viewBox", svg.getAttribute("viewBox") || `0 0 ${width} ${height}`);
-    svg.style.minWidth = `${Math.round(width * 0.9)}px`; // wider graphs scroll rather than shrink to unreadable
+    svg.style.minWidth = `${Math.round(width * 0.8)}px`; // wider graphs scroll rather than shrink to unreadable
     svg.style.maxWidth = `${Math.round(width * 1.3)}px`;
     svg.removeAttribute("width");
     svg.removeAttribute("height");

@@ -24,10 +24,11 @@ let playMs = 80;
 async function boot() {
   // the interpreter, the wheels and the bridge download side by side
   const t0 = performance.now();
-  const build = JSON.parse(await text("build.json"));
-  const [pyodide, wheels, source] = await Promise.all([
+  const wheelsNamed = text("build.json").then((build) => JSON.parse(build));
+  const [pyodide, build, wheels, source] = await Promise.all([
     loadPyodide({ indexURL: new URL("pyodide/", base).href }).then((p) => { marks.pyodide = performance.now() - t0; return p; }),
-    Promise.all(build.wheels.map((name) => bytes(`wheels/${name}`))),
+    wheelsNamed,
+    wheelsNamed.then((build) => Promise.all(build.wheels.map((name) => bytes(`wheels/${name}`)))),
     text("py/bridge.py"),
   ]);
   for (const wheel of wheels) pyodide.unpackArchive(wheel, "wheel");
@@ -36,7 +37,7 @@ async function boot() {
   pyodide.FS.writeFile(`${sitePackages}/chainrule_web.py`, source);
   bridge = pyodide.pyimport("chainrule_web");
   marks.imported = performance.now() - t0;
-  vizInstance().then((v) => { viz = v; }); // Graphviz is needed only for the first graph
+  vizInstance().then((v) => { viz = v; });
   return { marks, versions: build.versions, python: pyodide.runPython("import sys; sys.version.split()[0]") };
 }
 
@@ -57,7 +58,12 @@ async function call(name, args) {
 
 async function playSlice() {
   if (!playing) return;
-  const answer = await call("pg_play", { ms: playMs });
+  let answer;
+  try {
+    answer = await call("pg_play", { ms: playMs });
+  } catch (err) {
+    answer = { error: `internal error: ${err && err.message ? err.message : err}` };
+  }
   if (answer.error !== undefined) {
     playing = false;
     postMessage({ type: "paused", error: answer.error });
