@@ -16,6 +16,14 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
+try:  # first: another package named autograd would make every import below fail obscurely
+    import nn  # noqa: F401
+except ImportError as error:
+    if "not chainrule's" not in str(error) and "needs chainrule's" not in str(error):
+        raise
+    sys.stderr.write(f"chainrule: {error}\n")
+    sys.exit(2)
+
 from nn._checks import shorten
 
 from . import __version__

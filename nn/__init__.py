@@ -38,6 +38,7 @@ from .data import (
     make_circles,
     make_moons,
     make_spirals,
+    make_xor,
     minmax_scale,
     one_hot,
     standardize,
@@ -62,7 +63,7 @@ from .module import Module
 from .optim import SGD, Adam, AdamW, ExponentialLR, LinearLR, RMSprop, StepLR
 from .perceptron import Perceptron, PerceptronResult
 from .playground import Playground, playground
-from .train import History, fit
+from .train import EarlyStopping, History, StepResult, fit, train_step
 
 __all__ = [
     "Value",
@@ -121,6 +122,7 @@ __all__ = [
     "make_moons",
     "make_circles",
     "make_spirals",
+    "make_xor",
     "make_blobs",
     "load_iris",
     "train_test_split",
@@ -136,6 +138,9 @@ __all__ = [
     # training, pictures and PyTorch
     "fit",
     "History",
+    "train_step",
+    "StepResult",
+    "EarlyStopping",
     "plot",
     "serialize",
     "to_torch",

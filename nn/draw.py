@@ -9,8 +9,8 @@ import autograd
 from autograd import Group, Value, draw_dot
 
 from ._checks import show
+from .layers import MLP, Layer, Neuron
 from .losses import loss_function
-from .module import MLP, Layer, Neuron
 
 __all__ = ["draw_model"]
 

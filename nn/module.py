@@ -372,13 +372,3 @@ def _some(names: list[str], quote: bool = True) -> str:
     more = f", ... and {len(names) - _SHOWN_KEYS:,} more" if len(names) > _SHOWN_KEYS else ""
     return "[" + ", ".join(shown) + more + "]" if quote else "; ".join(shown) + more
 
-
-def __getattr__(name: str) -> Any:
-    # The layers lived in this file before nn.layers existed; keep ``from nn.module import MLP`` working.
-    if name in ("Neuron", "Layer", "MLP", "Dropout", "Embedding"):
-        from . import layers
-
-        return getattr(layers, name)
-    if name in ("FORMAT", "FORMAT_VERSION"):
-        return getattr(serialize, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
