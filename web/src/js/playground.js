@@ -122,7 +122,7 @@ async function change(changes) {
     return;
   }
   show(view);
-  if (view.data && !state.playing) refreshNeuron(0); // a new network: its first neuron
+  if (view.data && !state.playing) showFrame(0); // a new network: its first neuron
 }
 
 function wireControls() {
@@ -145,17 +145,18 @@ function wireControls() {
   $("add-layer").addEventListener("click", () => change({ hidden: [...state.settings.hidden, 2] }));
   $("remove-layer").addEventListener("click", () => change({ hidden: state.settings.hidden.slice(0, -1) }));
   $("reset").addEventListener("click", async () => {
+    if (state.playing) pause();
     say("");
     const view = await ask("pg_reset");
     if (view) show(view);
-    refreshNeuron(0);
+    showFrame(0);
   });
   $("play").addEventListener("click", () => (state.playing ? pause() : play()));
   $("epoch-button").addEventListener("click", async () => {
     if (state.playing) pause();
     const view = await ask("pg_step", { epochs: 1 });
     if (view) show(view);
-    refreshNeuron(state.frame ? state.frame.index : 0);
+    showFrame(state.frame ? state.frame.index : 0);
   });
   $("show-test").addEventListener("change", () => drawBoundary());
   $("boundary").addEventListener("click", pickPoint);
@@ -190,9 +191,14 @@ function pause() {
   engine.pause();
 }
 
+let neuronShown = 0; // when the neuron's graph was last redrawn while playing
 engine.onFrame = (view) => {
   globalThis.chainrule.frames += 1;
   show(view);
+  if (performance.now() - neuronShown > 1000) { // the neuron's graph follows the training, once a second
+    neuronShown = performance.now();
+    showFrame(state.frame ? state.frame.index : 0);
+  }
 };
 engine.onPaused = (view, error) => {
   globalThis.chainrule.pauses = (globalThis.chainrule.pauses ?? 0) + 1;
@@ -202,7 +208,7 @@ engine.onPaused = (view, error) => {
     if (view.diverged) say("The loss became nan or inf: lower the learning rate, then press reset.");
   }
   if (state.playing) pause();
-  refreshNeuron(state.frame ? state.frame.index : 0);
+  showFrame(state.frame ? state.frame.index : 0);
 };
 
 // ----------------------------------------------------------------------
@@ -415,12 +421,8 @@ function showEngine(frame) {
   }
 }
 
+/** Frame `index` of the chosen neuron's backward pass (redrawn for the current weights). */
 async function showFrame(index) {
-  const frame = await ask("pg_frame", { index });
-  if (frame) showEngine(frame);
-}
-
-async function refreshNeuron(index) {
   const frame = await ask("pg_frame", { index });
   if (frame) showEngine(frame);
 }
@@ -499,7 +501,7 @@ async function load(event) {
   const view = await ask("pg_load", { text: await file.text() });
   if (view) {
     show(view);
-    refreshNeuron(0);
+    showFrame(0);
     status(`Loaded ${file.name}: epoch ${view.epoch}.`);
   }
 }
@@ -518,7 +520,7 @@ async function start() {
   if (!view) view = await ask("pg_init", { settings: {} }); // the message says what was wrong
   state.settings = null;
   show(view);
-  refreshNeuron(0);
+  showFrame(0);
 }
 
 async function main() {
