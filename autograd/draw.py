@@ -40,6 +40,7 @@ __all__ = [
     "Drawing",
     "backward_frames",
     "backward_viewer",
+    "step_caption",
     "GraphvizNotFoundError",
     "svg_body",
 ]
@@ -553,6 +554,16 @@ def _name(v: Value) -> str:
     return f"({v.op} node)" if v.op else f"(leaf {_num(v.data)})"
 
 
+def step_caption(step: Step, k: int, total: int | None = None) -> str:
+    """The chain-rule step in words: ``step 3 of 7: b.grad += dz/db * z.grad = 1 * 0.4199 = 0.4199``."""
+    node, parent = _name(step.node), _name(step.parent)
+    of = f" of {total}" if total is not None else ""
+    return (
+        f"step {k}{of}: {parent}.grad += d{node}/d{parent} * {node}.grad"
+        f" = {_num(step.local_grad)} * {_num(step.upstream)} = {_num(step.contribution)}"
+    )
+
+
 def backward_frames(
     root: Value, fmt: str | None = "svg", *, zero_grad: bool = True, **draw_kwargs: Any
 ) -> list[Any]:
@@ -582,11 +593,7 @@ def backward_frames(
     total = sum(len(v.parents) for v in order)
     drawings = []
     for k, step in enumerate(root.backward_steps(), start=1):
-        node, parent = _name(step.node), _name(step.parent)
-        text = (
-            f"step {k} of {total}: {parent}.grad += d{node}/d{parent} * {node}.grad"
-            f" = {_num(step.local_grad)} * {_num(step.upstream)} = {_num(step.contribution)}"
-        )
+        text = step_caption(step, k, total)
         if caption:
             text = f"{caption}\n{text}"
         drawings.append(draw_dot(root, highlight=step, title=text, **draw_kwargs))

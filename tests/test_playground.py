@@ -372,3 +372,17 @@ def test_a_saved_diverged_playground_stays_diverged():
 def test_direct_settings_of_the_wrong_type_are_a_type_error():
     with pytest.raises(TypeError, match="noise .* must be a number, got str"):
         small(noise="a lot")
+
+
+@pytest.mark.needs_dot
+def test_backward_caption_is_the_one_backward_frames_writes():
+    from autograd import topological_order
+    from autograd.draw import step_caption
+
+    pg = small()
+    step = pg.backward_step()
+    total = sum(len(v.parents) for v in topological_order(pg.backward_root))
+    source = pg.draw_backward().source
+    caption = step_caption(step, 1, total)
+    assert caption.startswith(f"step 1 of {total}: ") and ".grad += d" in caption
+    assert caption.split(": ", 1)[1].split(" = ")[-1] in source

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from autograd import Step, Value
+from autograd import Step, Value, topological_order
 
 from .._checks import in_range, is_integer, is_real, real, shorten, show
 from ..data import load, train_test_split
@@ -38,6 +38,8 @@ __all__ = [
     "MAX_SAMPLES",
     "MAX_EPOCHS",
     "RESET_ON",
+    "MAX_WIDTH",
+    "MAX_HIDDEN_LAYERS",
 ]
 
 DATASETS = ("moons", "circles", "xor", "spirals", "blobs")  # the two-class sets in the plane of nn.data.DATASETS
@@ -397,7 +399,7 @@ class Playground:
 
     def draw_backward(self, **draw_kwargs: Any) -> Any:
         """``draw_dot`` of the chosen neuron's graph with the latest step highlighted."""
-        from autograd import draw_dot  # graphviz is needed only to draw
+        from autograd.draw import draw_dot, step_caption  # graphviz is needed only to draw
 
         with self._lock:
             root = self.backward_root if self.backward_root is not None else self.neuron_graph()
@@ -405,10 +407,8 @@ class Playground:
             if step is None:
                 title = f"{root.label} for training point {self.point}: press 'backward step' to apply the chain rule"
             else:
-                title = (
-                    f"step {len(self.applied_steps)}: {step.parent.label or step.parent.op}.grad += "
-                    f"{step.local_grad:.4g} * {step.upstream:.4g} = {step.contribution:.4g}"
-                )
+                total = sum(len(v.parents) for v in topological_order(root))  # one step per edge
+                title = step_caption(step, len(self.applied_steps), total)
             draw_kwargs.setdefault("color_grad", True)
             return draw_dot(root, highlight=step, title=title, **draw_kwargs)
 
