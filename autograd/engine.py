@@ -12,113 +12,30 @@ Every operation creates a new Value holding
     parent.grad += local_grad * node.grad
 
 applied to every edge of the graph in reverse topological order.
+
+Reading guide: read ``Value.__init__``, ``__add__``, ``__mul__``, ``tanh``,
+``backward`` and ``topological_order``, in that order. Everything else is
+more operations or safety. ``autograd/reference.py`` is the same engine on
+one page, without them.
 """
 
 from __future__ import annotations
 
 import builtins
 import math
-import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import mul
 from typing import Any, NamedTuple, NoReturn, Union
 
-from .grad_mode import ANOMALY, MODE, NO_GRAD, check_forward, check_step, one_backward_at_a_time
+from . import floats
+from .floats import as_float
+from .grad_mode import ANOMALY, NO_GRAD, check_forward, check_step, current_mode, one_backward_at_a_time
 
-__all__ = [
-    "Value",
-    "Step",
-    "sum",
-    "dot",
-    "make_op",
-    "topological_order",
-]
+__all__ = ["Value", "Step", "sum", "dot", "make_op", "topological_order"]
 
 Operand = Union["Value", int, float]  # noqa: UP007 - a runtime alias, valid on Python 3.10
 
-_inf = math.inf
-_nan = math.nan
-_isfinite = math.isfinite
 
-# --------------------------------------------------------------------------
-# IEEE float helpers: Python raises where IEEE (and PyTorch) give inf or nan.
-# --------------------------------------------------------------------------
-def _div(a: float, b: float) -> float:
-    """a / b with IEEE semantics: 1/0 = inf, -1/0 = -inf, 0/0 = nan."""
-    try:
-        return a / b
-    except ZeroDivisionError:
-        if a == 0.0 or a != a:
-            return _nan
-        return math.copysign(_inf, a) * math.copysign(1.0, b)
-
-
-def _exp(x: float) -> float:
-    try:
-        return math.exp(x)
-    except OverflowError:
-        return _inf
-
-
-def _log(x: float) -> float:
-    if x > 0.0:
-        return math.log(x)  # also log(inf) = inf
-    return -_inf if x == 0.0 else _nan
-
-
-def _is_odd_integer(y: float) -> bool:
-    return y.is_integer() and y % 2.0 == 1.0
-
-
-def _pow(x: float, y: float) -> float:
-    """x ** y with IEEE semantics (C's pow): never raises, never complex."""
-    try:
-        return math.pow(x, y)
-    except OverflowError:  # |result| too large
-        return -_inf if x < 0.0 and _is_odd_integer(y) else _inf
-    except ValueError:  # 0 ** negative, or negative ** fraction
-        if x == 0.0:
-            return math.copysign(_inf, x) if _is_odd_integer(y) else _inf
-        return _nan
-
-
-def _trig(f: Callable[[float], float], x: float) -> float:
-    try:
-        return f(x)
-    except ValueError:  # sin(inf), cos(inf)
-        return _nan
-
-
-def _as_float(data: object) -> float:
-    """Check that ``data`` is a real number and return it as a float."""
-    if type(data) is float:
-        return data
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
-        if isinstance(data, Value):
-            hint = "; it is already a Value, use it directly (or Value(v.data) for a copy)"
-        elif isinstance(data, str):
-            hint = f"; did you mean Value({data})?" if _looks_numeric(data) else ""
-        elif isinstance(data, bool):
-            hint = f"; did you mean Value({float(data)})?"
-        else:
-            hint = ""
-        raise TypeError(
-            f"Value() takes a real number (int or float), got {type(data).__name__} {data!r}{hint}"
-        )
-    return float(data)
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-# --------------------------------------------------------------------------
-# Value
-# --------------------------------------------------------------------------
 class Value:
     """A scalar that records the operations computing it, for ``backward()``.
 
@@ -129,24 +46,258 @@ class Value:
     7.0
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents", "local_grads", "__weakref__")
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
 
-    data: float
-    grad: float
-    label: str
-    op: str
-    parents: tuple[Value, ...]
-    local_grads: tuple[float, ...]
+    def __init__(
+        self,
+        data: float,
+        parents: tuple[Value, ...] = (),
+        local_grads: tuple[float, ...] = (),
+        op: str = "",
+        label: str = "",
+    ) -> None:
+        """A node: its number, the Values it was computed from, and d(self)/d(parent) for each parent.
 
-    def __init__(self, data: float, label: str = "") -> None:
-        self.data = _as_float(data)
-        self.grad = 0.0
+        ``Value(2.0, label="x")`` makes a leaf (an input or a weight); every
+        operation below makes its result with this same constructor.
+        """
+        if not parents:  # a leaf: check what we were given
+            if type(data) is not float:
+                data = as_float(data)  # int, numpy scalar... become a float; anything else is a TypeError
+            if type(label) is not str:
+                raise TypeError(f"label must be a str, got {type(label).__name__} {label!r:.60}")
+        elif current_mode():  # an operation inside no_grad() or detect_anomaly(): see grad_mode.py
+            if current_mode() & ANOMALY:
+                check_forward(data, op, parents)
+            if current_mode() & NO_GRAD:  # record nothing: the result is a plain leaf
+                parents, local_grads, op = (), (), ""
+        self.data = data
+        self.grad = 0.0  # d(root)/d(self), filled in by root.backward()
+        self.parents = parents
+        self.local_grads = local_grads
+        self.op = op
         self.label = label
-        self.op = ""
-        self.parents = ()
-        self.local_grads = ()
 
-    # ---- micrograd compatibility -----------------------------------------
+    # ---- arithmetic: forward formula, then local derivatives ----------------
+    def __add__(self, other: Operand) -> Value:
+        """a + b.   d/da = 1,   d/db = 1."""
+        other = other if isinstance(other, Value) else Value(other)  # a plain number becomes a constant leaf
+        return Value(self.data + other.data, (self, other), (1.0, 1.0), "+")
+
+    def __radd__(self, other: Operand) -> Value:
+        return Value(other) + self
+
+    def __sub__(self, other: Operand) -> Value:
+        """a - b.   d/da = 1,   d/db = -1."""
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data - other.data, (self, other), (1.0, -1.0), "-")
+
+    def __rsub__(self, other: Operand) -> Value:
+        return Value(other) - self
+
+    def __mul__(self, other: Operand) -> Value:
+        """a * b.   d/da = b,   d/db = a."""
+        other = other if isinstance(other, Value) else Value(other)
+        return Value(self.data * other.data, (self, other), (other.data, self.data), "*")
+
+    def __rmul__(self, other: Operand) -> Value:
+        return Value(other) * self
+
+    def __truediv__(self, other: Operand) -> Value:
+        """q = a / b.   d/da = 1/b,   d/db = -a/b^2 = -q/b (finite wherever the true value is)."""
+        other = other if isinstance(other, Value) else Value(other)
+        a, b = self.data, other.data
+        q = floats.div(a, b)
+        return Value(q, (self, other), (floats.div(1.0, b), floats.div(-q, b)), "/")
+
+    def __rtruediv__(self, other: Operand) -> Value:
+        return Value(other) / self
+
+    def __neg__(self) -> Value:
+        """-a.   d/da = -1."""
+        return Value(-self.data, (self,), (-1.0,), "neg")
+
+    def __pos__(self) -> Value:
+        return self
+
+    def __abs__(self) -> Value:
+        """|a|.   d/da = sign(a), taken as 0 at a = 0 (as PyTorch)."""
+        a = self.data
+        return Value(abs(a), (self,), (1.0 if a > 0.0 else -1.0 if a < 0.0 else 0.0,), "abs")
+
+    def __pow__(self, exponent: Operand) -> Value:
+        """a ** n.   d/da = n * a^(n-1), taken as 0 for n = 0.   (A Value n: see ``_pow``.)"""
+        if isinstance(exponent, Value):
+            return self._pow(exponent)
+        n = as_float(exponent, "the exponent of **")
+        a = self.data
+        d_a = 0.0 if n == 0.0 else n * floats.constant_power(a, n - 1.0)
+        return Value(floats.constant_power(a, n), (self,), (d_a,), f"**{n:g}")
+
+    def __rpow__(self, base: Operand) -> Value:
+        """b ** a for a plain-number base b.   d/da = b^a * ln b."""
+        return Value(base)._pow(self)
+
+    def _pow(self, exponent: Value) -> Value:
+        """b ** n, both Values.   d/db = n * b^(n-1),   d/dn = b^n * ln b.
+
+        As PyTorch: d/db is 0 where n = 0, and d/dn is 0 where b = 0 and n >= 0.
+        """
+        b, n = self.data, exponent.data
+        out = floats.power(b, n)
+        d_base = 0.0 if n == 0.0 else n * floats.power(b, n - 1.0)
+        d_exponent = 0.0 if (b == 0.0 and n >= 0.0) else out * floats.log(b)
+        return Value(out, (self, exponent), (d_base, d_exponent), "**")
+
+    # ---- functions ----------------------------------------------------------
+    def exp(self) -> Value:
+        """e^a.   d/da = e^a."""
+        e = floats.exp(self.data)
+        return Value(e, (self,), (e,), "exp")
+
+    def log(self) -> Value:
+        """ln a.   d/da = 1/a."""
+        a = self.data
+        return Value(floats.log(a), (self,), (floats.div(1.0, a),), "log")
+
+    def sqrt(self) -> Value:
+        """s = sqrt(a).   d/da = 1 / (2 s)."""
+        s = floats.sqrt(self.data)
+        return Value(s, (self,), (floats.div(0.5, s),), "sqrt")
+
+    def tanh(self) -> Value:
+        """t = tanh(a).   d/da = 1 - t^2."""
+        t = math.tanh(self.data)
+        return Value(t, (self,), (1.0 - t * t,), "tanh")
+
+    def sigmoid(self) -> Value:
+        """s = 1 / (1 + e^-a).   d/da = s * (1 - s)."""
+        a = self.data
+        if a >= 0.0:
+            s = 1.0 / (1.0 + math.exp(-a))
+        else:  # the same, rearranged so that e^-a cannot overflow
+            e = floats.exp(a)
+            s = e / (1.0 + e)
+        return Value(s, (self,), (s * (1.0 - s),), "sigmoid")
+
+    def relu(self) -> Value:
+        """max(0, a).   d/da = 1 if a > 0 else 0."""
+        a = self.data
+        if a <= 0.0:
+            return Value(0.0, (self,), (0.0,), "relu")
+        return Value(a, (self,), (1.0,), "relu")  # also passes nan through
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """a if a > 0 else slope * a.   d/da = 1 if a > 0 else slope."""
+        slope = as_float(slope, "leaky_relu(slope)")
+        a = self.data
+        if a > 0.0:
+            return Value(a, (self,), (1.0,), "leaky_relu")
+        return Value(slope * a, (self,), (slope,), "leaky_relu")
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """a if a > 0 else alpha * (e^a - 1).   d/da = 1 if a > 0 else alpha * e^a."""
+        alpha = as_float(alpha, "elu(alpha)")
+        a = self.data
+        if a <= 0.0:  # expm1(a) = e^a - 1, exact even for tiny a
+            return Value(alpha * math.expm1(a), (self,), (alpha * math.exp(a),), "elu")
+        return Value(a, (self,), (1.0,), "elu")
+
+    def softplus(self) -> Value:
+        """ln(1 + e^a).   d/da = e^a / (1 + e^a) = sigmoid(a).   As PyTorch: a itself for a > 20."""
+        a = self.data
+        if a > 20.0:
+            return Value(a, (self,), (1.0,), "softplus")
+        e = math.exp(a)
+        return Value(math.log1p(e), (self,), (e / (1.0 + e),), "softplus")
+
+    def sin(self) -> Value:
+        """sin(a).   d/da = cos(a)."""
+        a = self.data
+        return Value(floats.trig(math.sin, a), (self,), (floats.trig(math.cos, a),), "sin")
+
+    def cos(self) -> Value:
+        """cos(a).   d/da = -sin(a)."""
+        a = self.data
+        return Value(floats.trig(math.cos, a), (self,), (-floats.trig(math.sin, a),), "cos")
+
+    # ---- backward -----------------------------------------------------------
+    def backward(self) -> None:
+        """Fill in ``grad`` of every Value this one depends on: v.grad = d self / d v.
+
+        The chain rule, once per edge, from this Value back to the leaves.
+        ``backward_steps()`` (and ``detect_anomaly()``) run the same loop one
+        edge at a time. Leaves accumulate: each call adds its own total to a
+        leaf's gradient once, so two calls give exactly twice one. Interior
+        nodes are recomputed from zero on every call.
+        """
+        with one_backward_at_a_time():  # a lock for threads; the cyclic collector paused (benchmarks/README.md)
+            if current_mode() & ANOMALY:  # every step checked for nan and inf
+                for _ in self.backward_steps():
+                    pass
+                return
+            nodes, earlier = self._start_backward()
+            for node in reversed(nodes):
+                upstream = node.grad
+                if upstream == 0.0 and math.isfinite(builtins.sum(node.local_grads)):
+                    continue  # 0 * finite = 0: nothing to add (exact; see benchmarks/README.md)
+                for parent, local_grad in zip(node.parents, node.local_grads):
+                    if local_grad:  # a zero local derivative passes nothing, not even inf or nan (as PyTorch's relu)
+                        parent.grad += local_grad * upstream
+            for leaf, grad in earlier:
+                leaf.grad += grad
+
+    def backward_steps(self) -> Iterator[Step]:
+        """``backward()`` one chain-rule step at a time.
+
+        Each ``next()`` applies ``parent.grad += local_grad * upstream`` for
+        one edge and yields the ``Step`` it applied. Exhausting the generator
+        leaves exactly the gradients ``backward()`` gives.
+        """
+        nodes, earlier = self._start_backward()
+        check = current_mode() & ANOMALY
+        try:
+            for node in reversed(nodes):
+                upstream = node.grad
+                for parent, local_grad in zip(node.parents, node.local_grads):
+                    contribution = local_grad * upstream if local_grad else 0.0
+                    parent.grad += contribution
+                    step = Step(node, parent, local_grad, upstream, contribution)
+                    if check:
+                        check_step(step)
+                    yield step
+        finally:
+            for leaf, grad in earlier:
+                leaf.grad += grad
+
+    def _start_backward(self) -> tuple[list[Value], list[tuple[Value, float]]]:
+        """The computed nodes in topological order, and the leaves whose gradient is not 0 yet.
+
+        Every gradient starts from zero and d self/d self = 1: a pass computes
+        each leaf's total on its own, and the leaves' earlier gradients, set
+        aside here, are added to it at the end (as PyTorch does).
+        """
+        leaves, nodes = _leaves_and_computed(self)
+        for node in nodes:
+            node.grad = 0.0
+        earlier = [(leaf, leaf.grad) for leaf in leaves if leaf.grad]
+        for leaf, _ in earlier:
+            leaf.grad = 0.0
+        self.grad = 1.0
+        return nodes, earlier
+
+    # ---- printing, comparing, converting, copying ---------------------------
+    def __repr__(self) -> str:
+        return f"Value(data={self.data}, grad={self.grad})"
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the number (as PyTorch's 0-dim tensors); ``f"{v}"`` is the repr."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def item(self) -> float:
+        """The number held, as ``torch.Tensor.item()``."""
+        return self.data
+
     @property
     def _prev(self) -> set[Value]:
         """The parents as a set, as micrograd calls them."""
@@ -154,17 +305,27 @@ class Value:
 
     @property
     def _op(self) -> str:
+        """The operation, as micrograd calls it."""
         return self.op
 
-    def __repr__(self) -> str:
-        return f"Value(data={self.data}, grad={self.grad})"
+    # == is identity (object's), so Values can be set members and dict keys;
+    # < > <= >= compare the numbers (no gradient flows through a comparison).
+    def __lt__(self, other: Operand) -> bool:
+        return self.data < _number(other)
 
-    def item(self) -> float:
-        """The number held, as ``torch.Tensor.item()``."""
-        return self.data
+    def __le__(self, other: Operand) -> bool:
+        return self.data <= _number(other)
 
-    # A Value never silently becomes a plain number: float(v), math.exp(v), int(v),
-    # round(v)... would drop it from the graph, and no gradient would flow.
+    def __gt__(self, other: Operand) -> bool:
+        return self.data > _number(other)
+
+    def __ge__(self, other: Operand) -> bool:
+        return self.data >= _number(other)
+
+    def __bool__(self) -> bool:
+        """True unless the number is 0, as ``bool()`` of a PyTorch 0-dim tensor."""
+        return self.data != 0.0
+
     def _not_a_number(self, *args: object) -> NoReturn:
         raise TypeError(
             f"{self!r} is a Value, not a plain number: converting it would cut it out of the graph. "
@@ -172,32 +333,9 @@ class Value:
             "use v.data (or v.item()) for the number itself, f'{v:.4f}' to print it"
         )
 
+    # float(v), int(v), math.exp(v), round(v)... would silently drop v from the graph
     __float__ = __int__ = __index__ = __complex__ = _not_a_number
     __round__ = __trunc__ = __floor__ = __ceil__ = _not_a_number
-
-    def __format__(self, spec: str) -> str:
-        """``f"{v:.4f}"`` formats the number (as PyTorch's 0-dim tensors); ``f"{v}"`` is the repr."""
-        return format(self.data, spec) if spec else repr(self)
-
-    def __bool__(self) -> bool:
-        """True unless the number is 0, as ``bool()`` of a PyTorch 0-dim tensor."""
-        return self.data != 0.0
-
-    # Comparisons look at the numbers only (no gradient flows through them).
-    # Equality stays identity, so Values can live in sets and dicts.
-    def __lt__(self, other: Operand) -> bool:
-        return self.data < _data_of(other)
-
-    def __le__(self, other: Operand) -> bool:
-        return self.data <= _data_of(other)
-
-    def __gt__(self, other: Operand) -> bool:
-        return self.data > _data_of(other)
-
-    def __ge__(self, other: Operand) -> bool:
-        return self.data >= _data_of(other)
-
-    __hash__ = object.__hash__
 
     def __reduce__(self) -> tuple[Callable[..., Value], tuple[Any, ...]]:
         """Pickle and copy without recursion: a computed Value carries its whole graph as a flat list.
@@ -207,7 +345,7 @@ class Value:
         two separately pickled Values are copied once for each.
         """
         if not self.parents:
-            return _rebuild_leaf, (self.data, self.grad, self.label, self.op)
+            return _rebuild, (self.data, self.grad, self.label, self.op)
         nodes = topological_order(self)
         index = {node: i for i, node in enumerate(nodes)}
         records = [
@@ -222,206 +360,10 @@ class Value:
         """Copy the graph behind this Value node by node (no recursion), reusing what ``memo`` holds."""
         for node in topological_order(self):
             if id(node) not in memo:
-                twin = _rebuild_leaf(node.data, node.grad, node.label, node.op)
-                twin.parents = tuple(memo[id(p)] for p in node.parents)
-                twin.local_grads = node.local_grads
-                memo[id(node)] = twin
+                memo[id(node)] = _rebuild(
+                    node.data, node.grad, node.label, node.op, tuple(memo[id(p)] for p in node.parents), node.local_grads
+                )
         return memo[id(self)]
-
-    # ---- arithmetic: forward formula, then local derivatives --------------
-    def __add__(self, other: Operand) -> Value:
-        """a + b.   d/da = 1,   d/db = 1."""
-        other = other if type(other) is Value else _as_value(other)
-        return _result(self.data + other.data, "+", (self, other), _ONE_ONE)
-
-    def __radd__(self, other: Operand) -> Value:
-        return _as_value(other) + self
-
-    def __sub__(self, other: Operand) -> Value:
-        """a - b.   d/da = 1,   d/db = -1."""
-        other = other if type(other) is Value else _as_value(other)
-        return _result(self.data - other.data, "-", (self, other), _ONE_MINUS_ONE)
-
-    def __rsub__(self, other: Operand) -> Value:
-        return _as_value(other) - self
-
-    def __mul__(self, other: Operand) -> Value:
-        """a * b.   d/da = b,   d/db = a."""
-        other = other if type(other) is Value else _as_value(other)
-        return _result(self.data * other.data, "*", (self, other), (other.data, self.data))
-
-    def __rmul__(self, other: Operand) -> Value:
-        return _as_value(other) * self
-
-    def __truediv__(self, other: Operand) -> Value:
-        """q = a / b.   d/da = 1/b,   d/db = -a/b^2 = -q/b (finite wherever the true value is)."""
-        other = other if type(other) is Value else _as_value(other)
-        a, b = self.data, other.data
-        q = _div(a, b)
-        return _result(q, "/", (self, other), (_div(1.0, b), _div(-q, b)))
-
-    def __rtruediv__(self, other: Operand) -> Value:
-        return _as_value(other) / self
-
-    def __neg__(self) -> Value:
-        """-a.   d/da = -1."""
-        return _result(-self.data, "neg", (self,), _MINUS_ONE)
-
-    def __pos__(self) -> Value:
-        return self
-
-    def __abs__(self) -> Value:
-        """|a|.   d/da = sign(a), taken as 0 at a = 0 (as PyTorch)."""
-        a = self.data
-        sign = 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0)
-        return _result(abs(a), "abs", (self,), (sign,))
-
-    def __pow__(self, exponent: Operand) -> Value:
-        """a ** n.   d/da = n * a^(n-1).  With a Value exponent, also d/dn = a^n * ln a."""
-        if type(exponent) is Value or isinstance(exponent, Value):
-            return _pow_values(self, exponent)
-        n = _as_float(exponent)
-        a = self.data
-        d_a = 0.0 if n == 0.0 else n * _pow(a, n - 1.0)
-        return _result(_pow(a, n), f"**{exponent:g}", (self,), (d_a,))
-
-    def __rpow__(self, base: Operand) -> Value:
-        """b ** a for a plain-number base b.   d/da = b^a * ln b."""
-        return _pow_values(_as_value(base), self)
-
-    # ---- functions ---------------------------------------------------------
-    def exp(self) -> Value:
-        """e^a.   d/da = e^a."""
-        e = _exp(self.data)
-        return _result(e, "exp", (self,), (e,))
-
-    def log(self) -> Value:
-        """ln a.   d/da = 1/a."""
-        a = self.data
-        return _result(_log(a), "log", (self,), (_div(1.0, a),))
-
-    def sqrt(self) -> Value:
-        """sqrt(a).   d/da = 1 / (2 sqrt(a))."""
-        a = self.data
-        s = math.sqrt(a) if a >= 0.0 else _nan
-        return _result(s, "sqrt", (self,), (_div(0.5, s),))
-
-    def tanh(self) -> Value:
-        """t = tanh(a).   d/da = 1 - t^2."""
-        t = math.tanh(self.data)
-        return _result(t, "tanh", (self,), (1.0 - t * t,))
-
-    def sigmoid(self) -> Value:
-        """s = 1 / (1 + e^-a).   d/da = s * (1 - s)."""
-        a = self.data
-        if a >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-a))
-        else:  # same formula rearranged so that e^-a cannot overflow
-            e = _exp(a)
-            s = e / (1.0 + e)
-        return _result(s, "sigmoid", (self,), (s * (1.0 - s),))
-
-    def relu(self) -> Value:
-        """max(0, a).   d/da = 1 if a > 0 else 0."""
-        a = self.data
-        if a <= 0.0:
-            return _result(0.0, "relu", (self,), _ZERO)
-        return _result(a, "relu", (self,), _ONE)  # also passes nan through
-
-    def leaky_relu(self, slope: float = 0.01) -> Value:
-        """a if a > 0 else slope * a.   d/da = 1 if a > 0 else slope."""
-        a = self.data
-        if a > 0.0:
-            return _result(a, "leaky_relu", (self,), _ONE)
-        return _result(slope * a, "leaky_relu", (self,), (float(slope),))
-
-    def elu(self, alpha: float = 1.0) -> Value:
-        """a if a > 0 else alpha * (e^a - 1).   d/da = 1 if a > 0 else alpha * e^a."""
-        a = self.data
-        if a <= 0.0:  # expm1(a) = e^a - 1, exact even for tiny a
-            return _result(alpha * math.expm1(a), "elu", (self,), (alpha * math.exp(a),))
-        return _result(a, "elu", (self,), _ONE)
-
-    def softplus(self) -> Value:
-        """ln(1 + e^a).   d/da = e^a / (1 + e^a) = sigmoid(a).
-
-        As in PyTorch, for a > 20 the result is a itself (and d/da = 1).
-        """
-        a = self.data
-        if a > 20.0:
-            return _result(a, "softplus", (self,), _ONE)
-        e = math.exp(a)
-        return _result(math.log1p(e), "softplus", (self,), (e / (1.0 + e),))
-
-    def sin(self) -> Value:
-        """sin(a).   d/da = cos(a)."""
-        a = self.data
-        return _result(_trig(math.sin, a), "sin", (self,), (_trig(math.cos, a),))
-
-    def cos(self) -> Value:
-        """cos(a).   d/da = -sin(a)."""
-        a = self.data
-        return _result(_trig(math.cos, a), "cos", (self,), (-_trig(math.sin, a),))
-
-    # ---- backward ----------------------------------------------------------
-    def backward(self) -> None:
-        """Fill in ``grad`` of every Value this one depends on (d self / d v).
-
-        Leaves accumulate: each pass adds its own total to a leaf's gradient
-        once, so calling it twice gives exactly twice the gradient. Interior
-        nodes are recomputed from zero on every call.
-        """
-        with one_backward_at_a_time():
-            nodes, leaves, earlier = self._start_backward()
-            try:
-                if MODE.get() & ANOMALY:
-                    for step in _steps(nodes):
-                        check_step(step)
-                    return
-                # The chain rule, once per edge, from the output back to the inputs.
-                for node in reversed(nodes):
-                    upstream = node.grad
-                    if upstream == 0.0 and _isfinite(builtins.sum(node.local_grads)):
-                        continue  # every contribution would be 0 * (a finite number) = 0 (a finite sum has no inf or nan)
-                    for parent, local_grad in zip(node.parents, node.local_grads):
-                        if local_grad:  # a zero local derivative passes nothing, not even 0 * inf (as PyTorch's relu)
-                            parent.grad += local_grad * upstream
-            finally:
-                for leaf, grad in zip(leaves, earlier):
-                    leaf.grad += grad
-
-    def backward_steps(self) -> Iterator[Step]:
-        """``backward()`` one chain-rule step at a time.
-
-        Each ``next()`` applies ``parent.grad += local_grad * upstream`` for
-        one edge and yields the ``Step`` it applied. Exhausting the
-        generator leaves the same gradients as ``backward()``.
-        """
-        nodes, leaves, earlier = self._start_backward()
-        check = MODE.get() & ANOMALY
-        try:
-            for step in _steps(nodes):
-                if check:
-                    check_step(step)
-                yield step
-        finally:
-            for leaf, grad in zip(leaves, earlier):
-                leaf.grad += grad
-
-    def _start_backward(self) -> tuple[list[Value], list[Value], list[float]]:
-        """Every node in topological order, the leaves, and the leaves' earlier gradients.
-
-        Every gradient is set to zero and d self/d self = 1: the pass computes
-        its own total for each leaf, which is added to the earlier gradient
-        at the end (as PyTorch does), so two passes give exactly twice one.
-        """
-        nodes = topological_order(self)
-        leaves = [v for v in nodes if not v.parents]
-        earlier = [v.grad for v in leaves]
-        for node in nodes:
-            node.grad = 0.0
-        self.grad = 1.0
-        return nodes, leaves, earlier
 
 
 class Step(NamedTuple):
@@ -431,91 +373,56 @@ class Step(NamedTuple):
     parent: Value  # the input receiving it
     local_grad: float  # d node / d parent
     upstream: float  # d root / d node
-    contribution: float  # local_grad * upstream, added to parent.grad
+    contribution: float  # local_grad * upstream (0 where local_grad is 0), added to parent.grad
 
 
-def _steps(order: list[Value]) -> Iterator[Step]:
-    """Apply the chain rule edge by edge, yielding each ``Step`` once applied."""
-    for node in reversed(order):
-        upstream = node.grad
-        for parent, local_grad in zip(node.parents, node.local_grads):
-            contribution = local_grad * upstream if local_grad else 0.0
-            parent.grad += contribution
-            yield Step(node, parent, local_grad, upstream, contribution)
+def topological_order(root: Value, leaves: bool = True) -> list[Value]:
+    """Every Value ``root`` depends on (itself included), each after the Values it is computed from.
 
-
-_ONE = (1.0,)
-_ZERO = (0.0,)
-_MINUS_ONE = (-1.0,)
-_ONE_ONE = (1.0, 1.0)
-_ONE_MINUS_ONE = (1.0, -1.0)
-_new_value = object.__new__
-
-
-def _result(data: float, op: str, parents: tuple[Value, ...], local_grads: tuple[float, ...]) -> Value:
-    """Make the output node of an operation (or a plain leaf under ``no_grad``)."""
-    mode = MODE.get()
-    if mode:
-        if mode & ANOMALY:
-            check_forward(data, op, parents)
-        if mode & NO_GRAD:
-            parents = local_grads = ()
-            op = ""
-    out = _new_value(Value)
-    out.data = data
-    out.grad = 0.0
-    out.label = ""
-    out.op = op
-    out.parents = parents
-    out.local_grads = local_grads
-    return out
-
-
-def _rebuild_leaf(data: float, grad: float, label: str, op: str) -> Value:
-    leaf = Value(data, label=label)
-    leaf.grad, leaf.op = grad, op
-    return leaf
-
-
-def _rebuild_graph(records: list[Any]) -> Value:
-    """The graph ``Value.__reduce__`` flattened: leaves as Values, then (data, grad, label, op, parent indices, local_grads)."""
-    nodes: list[Value] = []
-    for record in records:
-        if isinstance(record, Value):
-            nodes.append(record)
-            continue
-        data, grad, label, op, parents, local_grads = record
-        node = _rebuild_leaf(data, grad, label, op)  # set field by field: no_grad must not drop the parents
-        node.parents = tuple(nodes[i] for i in parents)
-        node.local_grads = tuple(local_grads)
-        nodes.append(node)
-    return nodes[-1]
-
-
-def _as_value(x: Operand) -> Value:
-    """A plain number becomes a constant leaf, so the graph shows it."""
-    return x if isinstance(x, Value) else Value(x)
-
-
-def _data_of(x: Operand) -> float:
-    return x.data if isinstance(x, Value) else _as_float(x)
-
-
-def _pow_values(base: Value, exponent: Value) -> Value:
-    """b ** n.   d/db = n * b^(n-1),   d/dn = b^n * ln b.
-
-    As PyTorch: d/db is 0 where n = 0, and d/dn is 0 where b = 0 and n >= 0.
+    The leaves (inputs, weights, constants) come first, then the computed
+    nodes. With ``leaves=False`` only the computed nodes are listed.
     """
-    b, n = base.data, exponent.data
-    out = _pow(b, n)
-    d_base = 0.0 if n == 0.0 else n * _pow(b, n - 1.0)
-    d_exponent = 0.0 if (b == 0.0 and n >= 0.0) else out * _log(b)
-    return _result(out, "**", (base, exponent), (d_base, d_exponent))
+    found, computed = _leaves_and_computed(root)
+    return found + computed if leaves else computed
 
 
-# --------------------------------------------------------------------------
-# n-ary nodes
-# --------------------------------------------------------------------------
+def _leaves_and_computed(root: Value) -> tuple[list[Value], list[Value]]:
+    """The leaves behind ``root``, and its computed nodes in topological order.
+
+    An iterative depth-first search (no recursion, so a graph a million nodes
+    deep is fine): a node is placed once all of its parents are.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"topological_order() takes a Value, got {type(root).__name__}")
+    if not root.parents:
+        return [root], []
+    leaves: list[Value] = []
+    computed: list[Value] = []
+    visited = {root}
+    stack = [(root, iter(root.parents))]
+    try:
+        while stack:
+            node, parents = stack[-1]
+            for parent in parents:
+                if parent not in visited:
+                    visited.add(parent)
+                    if not parent.parents:  # a leaf: nothing behind it
+                        leaves.append(parent)
+                    else:  # visit its own parents first
+                        stack.append((parent, iter(parent.parents)))
+                        break
+            else:  # every parent is placed: so is this node
+                stack.pop()
+                computed.append(node)
+    except AttributeError:  # a parent that is not a Value
+        raise TypeError(
+            f"{node!r} has parents {node.parents!r:.80} that are not all Values; "
+            "the second argument of Value() is its parents: give a label by name, Value(2.0, label='x')"
+        ) from None
+    return leaves, computed
+
+
+# ---- n-ary nodes and your own operations ------------------------------------
 def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
     """One node for v1 + v2 + ... + vn.   d/dvi = 1.
 
@@ -528,38 +435,29 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
             parents.append(v)
             total += v.data
         else:
-            total += _as_float(v)
-    return _result(total, "sum", tuple(parents), (1.0,) * len(parents))
+            total += as_float(v, "sum()")
+    return Value(total, tuple(parents), (1.0,) * len(parents), "sum")
 
 
 def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
     """One node for x1*w1 + x2*w2 + ... + xn*wn.   d/dxi = wi,   d/dwi = xi.
 
     Either side may hold plain numbers (e.g. a network's inputs); only Values
-    become parents.
+    become parents. An empty dot is Value(0.0).
     """
     xs, ws = tuple(xs), tuple(ws)
     if len(xs) != len(ws):
         raise ValueError(f"dot() needs two sequences of the same length, got {len(xs)} and {len(ws)}")
-    n = len(xs)
-    weights_are_values = list(map(type, ws)).count(Value) == n
-    x_types = list(map(type, xs))
-    if weights_are_values and x_types.count(Value) == n:  # the usual case: all Values
+    if xs and set(map(type, xs + ws)) == {Value}:  # the usual case, kept fast
         x_data = [x.data for x in xs]
         w_data = [w.data for w in ws]
-        parents, local_grads = xs + ws, (*w_data, *x_data)  # d/dxi = wi, d/dwi = xi
-    elif weights_are_values and x_types.count(float) == n:  # plain-number inputs (a first layer)
-        x_data = xs
-        w_data = [w.data for w in ws]
-        parents, local_grads = ws, xs  # d/dwi = xi
-    else:  # plain numbers take part in the sum but are not parents
-        x_data = [_data_of(x) for x in xs]
-        w_data = [_data_of(w) for w in ws]
-        edges = [(p, g) for p, g in zip(xs + ws, (*w_data, *x_data)) if isinstance(p, Value)]
-        parents = tuple(p for p, _ in edges)
-        local_grads = tuple(g for _, g in edges)
-    total = builtins.sum(map(mul, x_data, w_data))
-    return _result(total, "dot", parents, local_grads)
+        return Value(builtins.sum(map(mul, x_data, w_data)), xs + ws, (*w_data, *x_data), "dot")
+    # plain numbers take part in the sum but are not parents
+    x_data = [_number(x, "dot()") for x in xs]
+    w_data = [_number(w, "dot()") for w in ws]
+    edges = [(v, d) for v, d in zip(xs + ws, (*w_data, *x_data)) if isinstance(v, Value)]
+    total = builtins.sum(map(mul, x_data, w_data), 0.0)
+    return Value(total, tuple(v for v, _ in edges), tuple(d for _, d in edges), "dot")
 
 
 def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequence[float]) -> Value:
@@ -569,37 +467,37 @@ def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequenc
     built-in operation: ``backward()`` applies the chain rule through it.
     """
     parents = tuple(parents)
-    local_grads = tuple(_as_float(g) for g in local_grads)
+    local_grads = tuple(as_float(g, "make_op(): each local gradient") for g in local_grads)
     if len(parents) != len(local_grads):
-        raise ValueError(f"make_op() needs one local gradient per parent, got {len(parents)} parents and {len(local_grads)} gradients")
+        raise ValueError(
+            f"make_op() needs one local gradient per parent, got {len(parents)} parents and {len(local_grads)} gradients"
+        )
     for p in parents:
         if not isinstance(p, Value):
-            raise TypeError(f"make_op() parents must be Values, got {type(p).__name__} {p!r}")
-    return _result(_as_float(data), str(op), parents, local_grads)
+            raise TypeError(f"make_op() parents must be Values, got {type(p).__name__} {p!r:.60}")
+    return Value(as_float(data, "make_op(): data"), parents, local_grads, str(op))
 
 
-# --------------------------------------------------------------------------
-# Graph traversal
-# --------------------------------------------------------------------------
-def topological_order(root: Value, leaves: bool = True) -> list[Value]:
-    """Every Value ``root`` depends on, each before the nodes computed from it.
+def _number(x: Operand, what: str = "comparing a Value with") -> float:
+    return x.data if isinstance(x, Value) else as_float(x, what)
 
-    Iterative depth-first search (no recursion, so a graph a million nodes
-    deep is fine). With ``leaves=False`` only computed nodes are listed.
-    """
-    order: list[Value] = []
-    visited = {root}
-    stack = [(root, iter(root.parents))]
-    while stack:
-        node, parents = stack[-1]
-        for parent in parents:
-            if parent not in visited:
-                visited.add(parent)
-                if parent.parents:  # visit its own parents first
-                    stack.append((parent, iter(parent.parents)))
-                    break
-                order.append(parent)  # a leaf: nothing behind it
-        else:  # every parent is placed: so is this node
-            stack.pop()
-            order.append(node)
-    return order if leaves else [v for v in order if v.parents]
+
+def _rebuild(
+    data: float, grad: float, label: str, op: str, parents: tuple[Value, ...] = (), local_grads: tuple[float, ...] = ()
+) -> Value:
+    """A Value with exactly these fields, whatever the grad mode (for copies and pickles)."""
+    v = Value(data, label=label)
+    v.grad, v.op, v.parents, v.local_grads = grad, op, parents, tuple(local_grads)
+    return v
+
+
+def _rebuild_graph(records: list[Any]) -> Value:
+    """The graph ``Value.__reduce__`` flattened: leaves as Values, then (data, grad, label, op, parent indices, local_grads)."""
+    nodes: list[Value] = []
+    for record in records:
+        if isinstance(record, Value):
+            nodes.append(record)
+        else:
+            data, grad, label, op, parents, local_grads = record
+            nodes.append(_rebuild(data, grad, label, op, tuple(nodes[i] for i in parents), local_grads))
+    return nodes[-1]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .engine import Value, _as_float
+from .engine import Value
+from .floats import as_float
 from .grad_mode import no_grad
 
 __all__ = ["gradcheck", "GradcheckError"]
@@ -29,7 +30,7 @@ def gradcheck(
 
     Returns True, or raises ``GradcheckError`` listing every input.
     """
-    point = [_as_float(x) for x in inputs]
+    point = [as_float(x, "gradcheck(): each input") for x in inputs]
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     out = f(*leaves)
     if not isinstance(out, Value):
