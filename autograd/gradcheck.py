@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 from .engine import Value
@@ -30,6 +31,11 @@ def gradcheck(
 
     Returns True, or raises ``GradcheckError`` listing every input.
     """
+    if not callable(f):
+        raise TypeError(f"gradcheck() takes a function of Values first, got {type(f).__name__}")
+    eps = _positive(eps, "eps", "the step of the central differences")
+    atol = _positive(atol, "atol", "the absolute tolerance", zero_ok=True)
+    rtol = _positive(rtol, "rtol", "the relative tolerance", zero_ok=True)
     point = [as_float(x, "gradcheck(): each input") for x in inputs]
     leaves = [Value(x, label=f"x{i}") for i, x in enumerate(point)]
     out = f(*leaves)
@@ -65,3 +71,11 @@ def gradcheck(
             f"(eps={eps}, atol={atol}, rtol={rtol}):\n{rows}"
         )
     return True
+
+
+def _positive(x: float, name: str, meaning: str, zero_ok: bool = False) -> float:
+    value = as_float(x, f"gradcheck({name})")
+    if not (value > 0.0 or (zero_ok and value == 0.0)) or value == math.inf:
+        bound = "0 or more" if zero_ok else "more than 0"
+        raise ValueError(f"gradcheck(): {name} ({meaning}) must be a finite number {bound}, got {value}")
+    return value

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from random_graphs import ARITY, build, graphs, output, value_ops
 
 import autograd
-from autograd import GradcheckError, Step, Value, detect_anomaly, gradcheck, no_grad
+from autograd import Step, Value, detect_anomaly, gradcheck, no_grad
 
 EXAMPLES = int(os.environ.get("CHAINRULE_EXAMPLES", "200"))
 OPS = value_ops(autograd)
@@ -43,17 +43,6 @@ def test_binary_ops_gradcheck(name, a, b):
 def test_nary_ops_gradcheck():
     assert gradcheck(lambda *vs: autograd.sum(vs), [0.3, -1.0, 2.0])
     assert gradcheck(lambda *vs: autograd.dot(vs[:3], vs[3:]), [0.3, -1.0, 2.0, 1.5, 0.2, -0.7])
-
-
-def test_gradcheck_reports_a_wrong_derivative():
-    def wrong_cube(x):  # claims d/dx x^3 = 2x
-        return autograd.make_op("cube", x.data**3, [x], [2 * x.data])
-
-    with pytest.raises(GradcheckError) as err:
-        gradcheck(wrong_cube, [1.5])
-    assert isinstance(err.value, AssertionError)
-    message = str(err.value)
-    assert "input 0 = 1.5: analytic 3, numeric 6.75" in message
 
 
 # ---------------------------------------------------------------------------
