@@ -670,6 +670,44 @@ def test_division_gradient_by_the_denominator_is_minus_quotient_over_b(a, b, exp
     assert y.grad == expected
 
 
+@pytest.mark.parametrize(
+    "base, exponent, value, grad",
+    [  # a constant exponent 0.5 or -0.5 is a square root, as in PyTorch (C's pow differs at -0 and -inf)
+        (-0.0, 0.5, -0.0, -math.inf),
+        (-0.0, -0.5, -math.inf, -math.inf),
+        (-math.inf, 0.5, math.nan, math.nan),
+        (-math.inf, -0.5, math.nan, -0.0),
+        (-math.inf, 1.5, math.inf, math.nan),
+        (4.0, 0.5, 2.0, 0.25),
+        (4.0, -0.5, 0.5, -0.0625),
+        (0.0, 0, 1.0, 0.0),  # d/da a^0 = 0, even at 0
+    ],
+)
+def test_power_special_cases_follow_pytorch(base, exponent, value, grad):
+    x = Value(base)
+    y = x**exponent
+    y.backward()
+    assert repr(y.data) == repr(value)  # the sign of a zero included
+    assert close(x.grad, grad)  # a zero gradient is +0.0 here (see test_zero_gradients_are_positive_zero)
+
+
+def test_log_and_division_at_subnormal_inputs_use_the_reciprocal():
+    # the local derivative 1/x is stored as a number: 1/5e-324 overflows to inf, where
+    # PyTorch divides the upstream gradient by x (a documented difference)
+    x = Value(5e-324)
+    (x * x.log()).backward()
+    assert x.grad == math.inf  # PyTorch: log(x) + x/x = -743.44...
+    y = Value(1e-300)
+    (y * y.log()).backward()
+    assert close(y.grad, math.log(1e-300) + 1.0)  # normal numbers: exact as PyTorch
+
+
+def test_zero_gradients_are_positive_zero():
+    a, b = Value(2.0), Value(-0.0)
+    (a * b).backward()  # d/da = b = -0.0: the leaf's gradient starts at +0.0, and +0.0 + -0.0 = +0.0
+    assert repr(a.grad) == "0.0"
+
+
 # ---------------------------------------------------------------------------
 # detect_anomaly
 # ---------------------------------------------------------------------------
@@ -708,6 +746,64 @@ def test_value_rejects_non_real_data(bad):
     with pytest.raises(TypeError) as err:
         Value(bad)
     assert type(bad).__name__ in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: Value(10**400), r"Value\(\) got a number with 401 digits, too large for a float"),
+        (lambda: Value(2.0) * 10**400, "401 digits"),
+        (lambda: Value(2.0) ** 10**400, r"the exponent of \*\* got a number with 401 digits"),
+        (lambda: Value(-1.0).leaky_relu(10**400), r"leaky_relu\(slope\) got a number with 401 digits"),
+        (lambda: autograd.make_op("f", 10**400, [], []), r"make_op\(\): data got a number with 401 digits"),
+    ],
+)
+def test_an_int_too_large_for_a_float_is_a_clear_value_error(make, message):
+    import fractions
+
+    with pytest.raises(ValueError, match=message):
+        make()
+    with pytest.raises(ValueError, match="too large for a float"):
+        Value(fractions.Fraction(10**400, 3))
+
+
+def test_fraction_exponents_work_like_floats():
+    import fractions
+
+    x = Value(8.0)
+    y = x ** fractions.Fraction(1, 3)
+    y.backward()
+    assert close(y.data, 2.0) and close(x.grad, 1 / 12) and y.op == "**0.333333"
+
+
+@pytest.mark.parametrize("method, name", [("leaky_relu", "slope"), ("elu", "alpha")])
+def test_slope_and_alpha_must_be_plain_numbers(method, name):
+    x = Value(-1.0)
+    with pytest.raises(TypeError, match=rf"{method}\({name}\) takes a real number .* got Value"):
+        getattr(x, method)(Value(0.1))
+    with pytest.raises(TypeError, match=rf"{method}\({name}\) takes a real number .* got str 'a'"):
+        getattr(x, method)("a")
+    np = pytest.importorskip("numpy")
+    y = getattr(x, method)(np.float32(0.5))
+    assert type(y.data) is float and all(type(g) is float for g in y.local_grads)
+    assert y.local_grads[0] == (0.5 if method == "leaky_relu" else 0.5 * math.exp(-1.0))
+
+
+def test_empty_sum_and_dot_are_float_zero():
+    for v in (autograd.sum([]), autograd.dot([], [])):
+        assert type(v.data) is float and v.data == 0.0 and v.parents == ()
+
+
+@pytest.mark.parametrize("label", [123, None, b"x", ["x"]])
+def test_a_label_must_be_a_string(label):
+    with pytest.raises(TypeError, match=f"label must be a str, got {type(label).__name__}"):
+        Value(1.0, label=label)
+
+
+def test_a_label_given_in_the_parents_place_is_explained():
+    v = Value(2.0, "x")  # the second argument is the parents
+    with pytest.raises(TypeError, match=r"give a label by name, Value\(2\.0, label='x'\)"):
+        (v * 2).backward()
 
 
 def test_value_accepts_real_numbers():
