@@ -72,10 +72,6 @@ class GraphResult:
 # --------------------------------------------------------------------------
 # Workloads
 # --------------------------------------------------------------------------
-def chain_plan(n: int) -> int:
-    return n
-
-
 def build_chain(engine: Engine, n: int) -> tuple[Any, list[Any]]:
     """``n`` nodes, each depending on the one before: v = v*a, v = v+b, ..."""
     a, b = engine.leaf(0.999999), engine.leaf(0.001)
@@ -193,7 +189,7 @@ def _main(argv: list[str]) -> None:
     gc.collect()
     gc.freeze()
     if kind == "chain":
-        result = time_graph(engine, build_chain, chain_plan(n), n)
+        result = time_graph(engine, build_chain, n, n)
     elif kind == "dag":
         result = time_graph(engine, build_dag, dag_plan(n), dag_nodes(n))
     else:

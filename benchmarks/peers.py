@@ -13,7 +13,6 @@ long the forward and backward passes took. All peers start from the same
 
 from __future__ import annotations
 
-import math
 import random
 import time
 from collections.abc import Callable
@@ -46,32 +45,11 @@ def learning_rate(k: int) -> float:
 # --------------------------------------------------------------------------
 # Data and initial weights
 # --------------------------------------------------------------------------
-def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 1337) -> tuple[list[list[float]], list[int]]:
-    """scikit-learn's two-moons geometry from a seeded ``random.Random``; labels 0/1."""
-    rng = random.Random(seed)
-    n_out = n_samples // 2
-    n_in = n_samples - n_out
-    points: list[tuple[float, float, int]] = []
-    for i in range(n_out):  # upper moon: the unit half circle
-        t = math.pi * i / (n_out - 1) if n_out > 1 else 0.0
-        points.append((math.cos(t), math.sin(t), 0))
-    for i in range(n_in):  # lower moon: shifted and flipped
-        t = math.pi * i / (n_in - 1) if n_in > 1 else 0.0
-        points.append((1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5, 1))
-    rng.shuffle(points)
-    X = [[x + rng.gauss(0.0, noise), y + rng.gauss(0.0, noise)] for x, y, _ in points]
-    y = [label for _, _, label in points]
-    return X, y
-
-
 def demo_data(n_samples: int = 100) -> tuple[list[list[float]], list[float]]:
-    """The demo's inputs and targets in {-1, +1} (``nn.data.make_moons`` if it exists)."""
-    try:
-        from nn.data import make_moons as nn_make_moons  # type: ignore[import-not-found]
+    """The demo's inputs (``nn.data.make_moons``, noise 0.1, seed 1337) and targets in {-1, +1}."""
+    from nn.data import make_moons
 
-        X, y = nn_make_moons(n_samples=n_samples, noise=0.1, random_state=1337)
-    except ImportError:
-        X, y = make_moons(n_samples, noise=0.1, seed=1337)
+    X, y = make_moons(n_samples=n_samples, noise=0.1, random_state=1337)
     return [[float(a) for a in row] for row in X], [2.0 * label - 1.0 for label in y]
 
 
@@ -156,54 +134,10 @@ def make_handwritten(weights: Weights, X: list[list[float]], Y: list[float]) -> 
 # --------------------------------------------------------------------------
 # chainrule
 # --------------------------------------------------------------------------
-class _LocalNeuron:
-    """Stand-in for ``nn.Neuron`` until it exists: ``dot(x, w) + b`` then ReLU."""
-
-    def __init__(self, w: list[float], b: float, nonlin: bool) -> None:
-        from autograd import Value
-
-        self.w = [Value(wi) for wi in w]
-        self.b = Value(b)
-        self.nonlin = nonlin
-
-    def __call__(self, x: list) -> object:
-        import autograd
-
-        act = autograd.dot(x, self.w) + self.b
-        return act.relu() if self.nonlin else act
-
-
-class _LocalLayer:
-    def __init__(self, neurons: list[_LocalNeuron]) -> None:
-        self.neurons = neurons
-
-    def __call__(self, x: list) -> object:
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-
-class _LocalMLP:
-    def __init__(self, weights: Weights) -> None:
-        last = len(weights) - 1
-        self.layers = [
-            _LocalLayer([_LocalNeuron(w, b, nonlin=i != last) for w, b in layer]) for i, layer in enumerate(weights)
-        ]
-
-    def __call__(self, x: list) -> object:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def parameters(self) -> list:
-        return [p for layer in self.layers for n in layer.neurons for p in (*n.w, n.b)]
-
-
 def chainrule_mlp(weights: Weights) -> object:
-    """``nn.MLP`` (or the local stand-in) loaded with ``weights``."""
-    try:
-        from nn import MLP  # type: ignore[attr-defined]
-    except ImportError:
-        return _LocalMLP(weights)
+    """``nn.MLP`` loaded with ``weights``."""
+    from nn import MLP
+
     model = MLP(SIZES[0], SIZES[1:])
     load_weights(model, weights)
     return model
