@@ -183,9 +183,9 @@ class Value:
     def relu(self) -> Value:
         """max(0, a).   d/da = 1 if a > 0 else 0."""
         a = self.data
-        if a <= 0.0:
-            return Value(0.0, (self,), (0.0,), "relu")
-        return Value(a, (self,), (1.0,), "relu")  # also passes nan through
+        if a > 0.0 or a != a:  # nan passes through
+            return Value(a, (self,), (1.0,), "relu")
+        return Value(0.0 if a < 0.0 else a, (self,), (0.0,), "relu")  # relu(-0.0) = -0.0, as in PyTorch
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
         """a if a > 0 else slope * a.   d/da = 1 if a > 0 else slope."""
@@ -428,14 +428,14 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
 
     Plain numbers are added in as constants. An empty sum is Value(0.0).
     """
-    parents = []
-    total = 0.0
+    parents, numbers = [], []
     for v in values:
         if isinstance(v, Value):
             parents.append(v)
-            total += v.data
+            numbers.append(v.data)
         else:
-            total += as_float(v, "sum()")
+            numbers.append(as_float(v, "sum()"))
+    total = builtins.sum(numbers, -0.0) if numbers else 0.0  # -0.0 + x = x for every x, even -0.0
     return Value(total, tuple(parents), (1.0,) * len(parents), "sum")
 
 
@@ -451,12 +451,12 @@ def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
     if xs and set(map(type, xs + ws)) == {Value}:  # the usual case, kept fast
         x_data = [x.data for x in xs]
         w_data = [w.data for w in ws]
-        return Value(builtins.sum(map(mul, x_data, w_data)), xs + ws, (*w_data, *x_data), "dot")
+        return Value(builtins.sum(map(mul, x_data, w_data), -0.0), xs + ws, (*w_data, *x_data), "dot")
     # plain numbers take part in the sum but are not parents
     x_data = [_number(x, "dot()") for x in xs]
     w_data = [_number(w, "dot()") for w in ws]
     edges = [(v, d) for v, d in zip(xs + ws, (*w_data, *x_data)) if isinstance(v, Value)]
-    total = builtins.sum(map(mul, x_data, w_data), 0.0)
+    total = builtins.sum(map(mul, x_data, w_data), -0.0) if xs else 0.0
     return Value(total, tuple(v for v, _ in edges), tuple(d for _, d in edges), "dot")
 
 

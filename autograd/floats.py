@@ -100,11 +100,21 @@ def power(x: float, y: float) -> float:
 
 
 def constant_power(x: float, y: float) -> float:
-    """x ** y for a constant exponent y, as PyTorch computes it: y = 0.5 is sqrt, y = -0.5 is 1 / sqrt.
+    """x ** y for a constant exponent y, computed the way PyTorch computes it.
 
-    They differ from ``pow`` only at -0 and -inf: (-0) ** 0.5 = -0 and
-    (-inf) ** 0.5 = nan (``pow`` gives 0 and inf).
+    y = 2, 3, -1, -2 by multiplying (x*x, x*x*x, 1/x, 1/(x*x)), y = 0.5 and
+    -0.5 by a square root, any other y by C's ``pow``. The results differ
+    from ``pow`` by at most a rounding, except for the square root at -0 and
+    -inf: (-0) ** 0.5 = -0 and (-inf) ** 0.5 = nan (``pow`` gives 0 and inf).
     """
+    if y == 2.0:
+        return x * x
+    if y == 3.0:
+        return x * x * x
+    if y == -1.0:
+        return div(1.0, x)
+    if y == -2.0:
+        return div(1.0, x * x)
     if y == 0.5:
         return sqrt(x)
     if y == -0.5:

@@ -10,7 +10,7 @@ engine's operations by name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hypothesis import strategies as st
@@ -84,8 +84,9 @@ def value_ops(engine: Any) -> dict[str, Callable[..., Any]]:
 
 @st.composite
 def graphs(draw: st.DrawFn, ops: Sequence[str] = tuple(ARITY), leaf_values: st.SearchStrategy[float] | None = None,
-           max_leaves: int = 4, max_steps: int = 12) -> tuple[list[float], list[tuple[str, list[int]]]]:
-    """A random graph over ``ops``: leaves from ``leaf_values``, then steps reusing earlier nodes."""
+           max_leaves: int = 4, max_steps: int = 12,
+           arity: Mapping[str, int] = ARITY) -> tuple[list[float], list[tuple[str, list[int]]]]:
+    """A random graph over ``ops`` (names in ``arity``): leaves from ``leaf_values``, then steps reusing earlier nodes."""
     if leaf_values is None:
         leaf_values = st.floats(-2, 2, allow_nan=False, allow_subnormal=False)
     leaves = draw(st.lists(leaf_values, min_size=1, max_size=max_leaves))
@@ -93,20 +94,20 @@ def graphs(draw: st.DrawFn, ops: Sequence[str] = tuple(ARITY), leaf_values: st.S
     n_nodes = len(leaves)
     for _ in range(draw(st.integers(1, max_steps))):
         name = draw(st.sampled_from(sorted(ops)))
-        n_args = ARITY[name] or draw(st.integers(2, 6))
+        n_args = arity[name] or draw(st.integers(2, 6))
         steps.append((name, draw(st.lists(st.integers(0, n_nodes - 1), min_size=n_args, max_size=n_args))))
         n_nodes += 1
     return leaves, steps
 
 
 def build(graph: tuple[list[float], list[tuple[str, list[int]]]], leaf: Callable[[float], Any],
-          ops: dict[str, Callable[..., Any]]) -> list[Any]:
+          ops: Mapping[str, Callable[..., Any]], arity: Mapping[str, int] = ARITY) -> list[Any]:
     """Every node of ``graph`` in one engine: its leaves made by ``leaf``, then one node per step."""
     leaves, steps = graph
     nodes = [leaf(x) for x in leaves]
     for name, args in steps:
         inputs = [nodes[i] for i in args]
-        nodes.append(ops[name](inputs) if ARITY[name] == 0 else ops[name](*inputs))
+        nodes.append(ops[name](inputs) if arity[name] == 0 else ops[name](*inputs))
     return nodes
 
 

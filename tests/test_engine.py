@@ -691,6 +691,25 @@ def test_power_special_cases_follow_pytorch(base, exponent, value, grad):
     assert close(x.grad, grad)  # a zero gradient is +0.0 here (see test_zero_gradients_are_positive_zero)
 
 
+@pytest.mark.parametrize("x", [3.7, -1.3e-5, 7.3e100, 1e-160, -0.0, math.inf])
+def test_small_integer_and_half_powers_are_computed_as_pytorch_does(x):
+    # x**2 = x*x, x**3 = x*x*x, x**-1 = 1/x, x**-2 = 1/(x*x): the same roundings as PyTorch, bit for bit
+    for n, expected in [(2, x * x), (3, x * x * x), (-1, 1 / x if x else -math.inf), (-2, 1 / (x * x) if x else math.inf)]:
+        assert repr((Value(x) ** n).data) == repr(expected)
+    v = Value(x)
+    (v**3).backward()
+    assert repr(v.grad) == repr(3 * (x * x))
+
+
+def test_signs_of_zero_in_values_follow_pytorch():
+    # relu(-0.0) = -0.0, and a sum or dot of negative zeros is -0.0, so 1/result is -inf as in PyTorch
+    assert repr(Value(-0.0).relu().data) == "-0.0"
+    assert repr(autograd.sum([Value(-0.0), -0.0]).data) == "-0.0"
+    assert repr(autograd.dot([Value(-0.0)], [Value(1.0)]).data) == "-0.0"
+    assert repr(autograd.dot([-0.0], [Value(1.0)]).data) == "-0.0"
+    assert repr(autograd.sum([Value(-0.0), 0.0]).data) == "0.0"
+
+
 def test_log_and_division_at_subnormal_inputs_use_the_reciprocal():
     # the local derivative 1/x is stored as a number: 1/5e-324 overflows to inf, where
     # PyTorch divides the upstream gradient by x (a documented difference)
