@@ -101,6 +101,8 @@ def parse_expression(text: str) -> ast.Expression:
         raise ExpressionError("the expression is nested too deeply") from None
     except UnicodeError:  # a lone surrogate, which no text encoding can hold
         raise ExpressionError("the expression holds a lone surrogate, which is not a character") from None
+    except ValueError:  # Python 3.10 says "source code string cannot contain null bytes" this way
+        raise ExpressionError("cannot parse the expression: it contains a null byte") from None
     check_tree(tree)
     return tree
 

@@ -30,7 +30,7 @@ def check_autograd() -> ModuleType:
     try:
         autograd = importlib.import_module("autograd")
     except ImportError as error:
-        if getattr(error, "name", None) != "autograd":
+        if not isinstance(error, ModuleNotFoundError) or error.name != "autograd":
             raise  # chainrule's own autograd failed to import something it needs: show that error
         raise ImportError(f"nn needs chainrule's 'autograd' package, which is not installed. {_WHAT_TO_DO}") from error
     missing = [name for name in _ENGINE_NAMES if not hasattr(autograd, name)]

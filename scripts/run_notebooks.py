@@ -117,6 +117,9 @@ def execute(path: Path, timeout: int = 600) -> float:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(path, as_version=4)
+    # Solutions are stored without outputs (and not run): the stored notebook shows blank answers.
+    solutions = [(i, c) for i, c in enumerate(notebook.cells) if "solution" in c.metadata.get("tags", [])]
+    notebook.cells = [c for c in notebook.cells if "solution" not in c.metadata.get("tags", [])]
     started = time.perf_counter()
     client = NotebookClient(
         notebook,
@@ -125,6 +128,9 @@ def execute(path: Path, timeout: int = 600) -> float:
         resources={"metadata": {"path": str(path.parent)}},
     )
     client.execute()
+    for i, cell in solutions:
+        cell.outputs, cell.execution_count = [], None
+        notebook.cells.insert(i, cell)
     nbformat.write(notebook, path)
     return time.perf_counter() - started
 

@@ -149,7 +149,7 @@ def test_pytest_runs_from_the_unpacked_sdist(built, tmp_path):
     )
     assert collect.returncode == 0, collect.stdout[-3000:] + collect.stderr[-2000:]
     assert re.search(r"^\d+ tests collected", collect.stdout, re.M), collect.stdout[-500:]
-    assert "notebooks/10_playground.ipynb" in collect.stdout  # testpaths and the sdist agree
+    assert "test_run_as_stored[10_playground.ipynb]" in collect.stdout  # the notebooks ship and are collected
     run = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider",
          "tests/test_data.py", "tests/test_run_notebooks.py",  # the Iris data, the notebooks, the script

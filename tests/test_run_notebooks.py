@@ -113,3 +113,21 @@ def test_check_only_reports_without_running(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ready to run 1 notebook: everything they use is installed"
     assert notebook.read_bytes() == before
+
+
+def test_solutions_are_stored_without_outputs_and_not_run(tmp_path):
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell("answer = None"),
+        nbformat.v4.new_code_cell("answer = 42\nprint('solved')", metadata={"tags": ["solution"]}),
+        nbformat.v4.new_code_cell("print('answer is', answer)"),
+    ]
+    path = tmp_path / "lesson.ipynb"
+    nbformat.write(notebook, path)
+    run_notebooks.execute(path, timeout=120)
+    stored = nbformat.read(path, as_version=4)
+    assert [c.metadata.get("tags", []) for c in stored.cells] == [[], ["solution"], []]  # order kept
+    assert stored.cells[1].outputs == [] and stored.cells[1].execution_count is None
+    assert stored.cells[2].outputs[0]["text"] == "answer is None\n"  # the solution did not run
