@@ -66,9 +66,11 @@ Converting a notebook
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import io
 import json
 import os
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,9 +90,21 @@ LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
 
 
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+USES_TORCH = re.compile(r"^\s*(import torch|from torch\b)", re.MULTILINE)
+
+
+def marks(path: Path) -> list:
+    """``needs_dot`` when a notebook draws graphs; ``torch`` (skipped without it) when it compares with PyTorch."""
+    found = [needs_dot] if nt.draws_graphs(path) else []
+    if any(USES_TORCH.search(nt.source(c)) for c in nt.read(path)["cells"] if c["cell_type"] == "code"):
+        found += [pytest.mark.torch, pytest.mark.skipif(not HAS_TORCH, reason="the lesson compares with PyTorch")]
+    return found
+
+
 def params(paths: list[Path]) -> list:
-    """One pytest parameter per notebook, marked ``needs_dot`` when it draws graphs."""
-    return [pytest.param(p, id=p.name, marks=[needs_dot] if nt.draws_graphs(p) else []) for p in paths]
+    """One pytest parameter per notebook, with its ``marks``."""
+    return [pytest.param(p, id=p.name, marks=marks(p)) for p in paths]
 
 
 # ----------------------------------------------------------------- the files
