@@ -178,7 +178,8 @@ def runs(request: pytest.FixtureRequest):
     needed = []
     for item in request.session.items:
         mode = MODE_OF_TEST.get(getattr(item, "originalname", ""))
-        if mode and item.path == Path(__file__) and not item.get_closest_marker("skip"):
+        skipped = item.get_closest_marker("skip") or (not HAS_TORCH and item.get_closest_marker("torch"))
+        if mode and item.path == Path(__file__) and not skipped:
             needed.append((item.callspec.params["path"], mode))
     with ThreadPoolExecutor(max_workers=workers()) as pool:
         futures: dict[tuple[Path, str], Future[nt.Run]] = {
