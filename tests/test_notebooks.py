@@ -85,6 +85,7 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 CONVERTED = {
     "00_build_your_own_engine.ipynb",
     "01_derivatives_and_the_chain_rule.ipynb",
+    "02_the_perceptron.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
