@@ -86,6 +86,7 @@ CONVERTED = {
     "00_build_your_own_engine.ipynb",
     "01_derivatives_and_the_chain_rule.ipynb",
     "02_the_perceptron.ipynb",
+    "05_loss_functions.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
