@@ -453,11 +453,15 @@ def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
         w_data = [w.data for w in ws]
         return Value(builtins.sum(map(mul, x_data, w_data), -0.0), xs + ws, (*w_data, *x_data), "dot")
     # plain numbers take part in the sum but are not parents
-    x_data = [_number(x, "dot()") for x in xs]
-    w_data = [_number(w, "dot()") for w in ws]
-    edges = [(v, d) for v, d in zip(xs + ws, (*w_data, *x_data)) if isinstance(v, Value)]
+    x_data = [x.data if isinstance(x, Value) else as_float(x, "dot()") for x in xs]
+    w_data = [w.data if isinstance(w, Value) else as_float(w, "dot()") for w in ws]
     total = builtins.sum(map(mul, x_data, w_data), -0.0) if xs else 0.0
-    return Value(total, tuple(v for v, _ in edges), tuple(d for _, d in edges), "dot")
+    parents, local_grads = [], []
+    for v, d in zip(xs + ws, (*w_data, *x_data)):
+        if isinstance(v, Value):
+            parents.append(v)
+            local_grads.append(d)
+    return Value(total, tuple(parents), tuple(local_grads), "dot")
 
 
 def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequence[float]) -> Value:
