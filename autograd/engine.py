@@ -231,7 +231,8 @@ class Value:
         leaf's gradient once, so two calls give exactly twice one. Interior
         nodes are recomputed from zero on every call.
         """
-        with one_backward_at_a_time():  # a lock for threads; the cyclic collector paused (benchmarks/README.md)
+        # one pass at a time across threads, the cyclic collector paused: see benchmarks/README.md
+        with one_backward_at_a_time():
             if current_mode() & ANOMALY:  # every step checked for nan and inf
                 for _ in self.backward_steps():
                     pass
@@ -242,7 +243,7 @@ class Value:
                 if upstream == 0.0 and math.isfinite(builtins.sum(node.local_grads)):
                     continue  # 0 * finite = 0: nothing to add (exact; see benchmarks/README.md)
                 for parent, local_grad in zip(node.parents, node.local_grads):
-                    if local_grad:  # a zero local derivative passes nothing, not even inf or nan (as PyTorch's relu)
+                    if local_grad:  # a zero local derivative passes nothing, not even 0 * inf
                         parent.grad += local_grad * upstream
             for leaf, grad in earlier:
                 leaf.grad += grad
@@ -349,7 +350,7 @@ class Value:
         nodes = topological_order(self)
         index = {node: i for i, node in enumerate(nodes)}
         records = [
-            (node.data, node.grad, node.label, node.op, tuple(index[p] for p in node.parents), node.local_grads)
+            (node.data, node.grad, node.label, node.op, tuple(map(index.get, node.parents)), node.local_grads)
             if node.parents
             else node
             for node in nodes
@@ -360,9 +361,9 @@ class Value:
         """Copy the graph behind this Value node by node (no recursion), reusing what ``memo`` holds."""
         for node in topological_order(self):
             if id(node) not in memo:
-                memo[id(node)] = _rebuild(
-                    node.data, node.grad, node.label, node.op, tuple(memo[id(p)] for p in node.parents), node.local_grads
-                )
+                parents = tuple(memo[id(p)] for p in node.parents)
+                twin = _rebuild(node.data, node.grad, node.label, node.op, parents, node.local_grads)
+                memo[id(node)] = twin
         return memo[id(self)]
 
 
@@ -474,7 +475,8 @@ def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequenc
     local_grads = tuple(as_float(g, "make_op(): each local gradient") for g in local_grads)
     if len(parents) != len(local_grads):
         raise ValueError(
-            f"make_op() needs one local gradient per parent, got {len(parents)} parents and {len(local_grads)} gradients"
+            f"make_op() needs one local gradient per parent, "
+            f"got {len(parents)} parents and {len(local_grads)} gradients"
         )
     for p in parents:
         if not isinstance(p, Value):
@@ -487,7 +489,12 @@ def _number(x: Operand, what: str = "comparing a Value with") -> float:
 
 
 def _rebuild(
-    data: float, grad: float, label: str, op: str, parents: tuple[Value, ...] = (), local_grads: tuple[float, ...] = ()
+    data: float,
+    grad: float,
+    label: str,
+    op: str,
+    parents: tuple[Value, ...] = (),
+    local_grads: tuple[float, ...] = (),
 ) -> Value:
     """A Value with exactly these fields, whatever the grad mode (for copies and pickles)."""
     v = Value(data, label=label)
@@ -496,7 +503,11 @@ def _rebuild(
 
 
 def _rebuild_graph(records: list[Any]) -> Value:
-    """The graph ``Value.__reduce__`` flattened: leaves as Values, then (data, grad, label, op, parent indices, local_grads)."""
+    """The graph ``Value.__reduce__`` flattened.
+
+    Leaves come as Values, computed nodes as (data, grad, label, op, parent
+    indices, local_grads), each after its parents.
+    """
     nodes: list[Value] = []
     for record in records:
         if isinstance(record, Value):

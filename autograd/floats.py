@@ -31,7 +31,9 @@ def as_float(x: object, what: str = "Value()") -> float:
         return float(x)
     except OverflowError:  # an int (or Fraction) beyond the largest float, about 1.8e308
         digits = len(str(abs(int(x))))
-        raise ValueError(f"{what} got a number with {digits} digits, too large for a float (at most about 1.8e308)") from None
+        raise ValueError(
+            f"{what} got a number with {digits} digits, too large for a float (at most about 1.8e308)"
+        ) from None
 
 
 def _show(x: object) -> str:

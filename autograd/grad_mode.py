@@ -31,7 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 NO_GRAD = 1  # results record no parents
 ANOMALY = 2  # check every result (and every backward step) for nan/inf
 MODE: ContextVar[int] = ContextVar("chainrule_grad_mode", default=0)
-current_mode = MODE.get  # this thread's mode: 0, or NO_GRAD and/or ANOMALY (a function call: cheap in every op)
+# This thread's mode: 0, or NO_GRAD and/or ANOMALY. Bound once: every operation calls it.
+current_mode = MODE.get
 _SAVED: ContextVar[tuple[int, ...]] = ContextVar("chainrule_saved_grad_modes", default=())
 
 
