@@ -86,7 +86,9 @@ CONVERTED = {
     "00_build_your_own_engine.ipynb",
     "01_derivatives_and_the_chain_rule.ipynb",
     "02_the_perceptron.ipynb",
+    "03_multi_layer_perceptrons.ipynb",
     "05_loss_functions.ipynb",
+    "08_overfitting_and_regularisation.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
