@@ -89,6 +89,7 @@ CONVERTED = {
     "03_multi_layer_perceptrons.ipynb",
     "05_loss_functions.ipynb",
     "08_overfitting_and_regularisation.ipynb",
+    "06_gradient_descent.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
