@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .compile import CompileError, compile
 from .engine import Step, Value, dot, make_op, sum, topological_order
 from .grad_mode import detect_anomaly, is_grad_enabled, no_grad
 from .gradcheck import GradcheckError, gradcheck
@@ -33,6 +34,8 @@ __all__ = [
     "topological_order",
     "gradcheck",
     "GradcheckError",
+    "compile",
+    "CompileError",
     *_DRAWING,
 ]
 

@@ -46,7 +46,9 @@ class Value:
     7.0
     """
 
-    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label")
+    # ``constants``: set only by operations with numbers of their own (the n of x**n, leaky_relu's
+    # slope, the plain numbers in a sum or dot, make_op's replay rule), for autograd.compile
+    __slots__ = ("data", "grad", "parents", "local_grads", "op", "label", "constants")
 
     def __init__(
         self,
@@ -132,7 +134,9 @@ class Value:
         n = as_float(exponent, "the exponent of **")
         a = self.data
         d_a = 0.0 if n == 0.0 else n * floats.constant_power(a, n - 1.0)
-        return Value(floats.constant_power(a, n), (self,), (d_a,), f"**{n:g}")
+        out = Value(floats.constant_power(a, n), (self,), (d_a,), f"**{n:g}")
+        out.constants = (n,)
+        return out
 
     def __rpow__(self, base: Operand) -> Value:
         """b ** a for a plain-number base b.   d/da = b^a * ln b."""
@@ -191,17 +195,20 @@ class Value:
         """a if a > 0 else slope * a.   d/da = 1 if a > 0 else slope."""
         slope = as_float(slope, "leaky_relu(slope)")
         a = self.data
-        if a > 0.0:
-            return Value(a, (self,), (1.0,), "leaky_relu")
-        return Value(slope * a, (self,), (slope,), "leaky_relu")
+        out = Value(a, (self,), (1.0,), "leaky_relu") if a > 0.0 else Value(slope * a, (self,), (slope,), "leaky_relu")
+        out.constants = (slope,)
+        return out
 
     def elu(self, alpha: float = 1.0) -> Value:
         """a if a > 0 else alpha * (e^a - 1).   d/da = 1 if a > 0 else alpha * e^a."""
         alpha = as_float(alpha, "elu(alpha)")
         a = self.data
         if a <= 0.0:  # expm1(a) = e^a - 1, exact even for tiny a
-            return Value(alpha * math.expm1(a), (self,), (alpha * math.exp(a),), "elu")
-        return Value(a, (self,), (1.0,), "elu")
+            out = Value(alpha * math.expm1(a), (self,), (alpha * math.exp(a),), "elu")
+        else:
+            out = Value(a, (self,), (1.0,), "elu")
+        out.constants = (alpha,)
+        return out
 
     def softplus(self) -> Value:
         """ln(1 + e^a).   d/da = e^a / (1 + e^a) = sigmoid(a).   As PyTorch: a itself for a > 20."""
@@ -237,7 +244,12 @@ class Value:
                 for _ in self.backward_steps():
                     pass
                 return
-            nodes, earlier = self._start_backward()
+            leaves, nodes = _leaves_and_computed(self)
+            if _has_compiled(leaves):  # outputs of autograd.compile: their backward is generated code
+                from .compile import backward_through_compiled
+
+                return backward_through_compiled(self)
+            earlier = self._start_backward(leaves, nodes)
             for node in reversed(nodes):
                 upstream = node.grad
                 if upstream == 0.0 and math.isfinite(builtins.sum(node.local_grads)):
@@ -255,7 +267,13 @@ class Value:
         one edge and yields the ``Step`` it applied. Exhausting the generator
         leaves exactly the gradients ``backward()`` gives.
         """
-        nodes, earlier = self._start_backward()
+        leaves, nodes = _leaves_and_computed(self)
+        if _has_compiled(leaves):
+            raise TypeError(
+                "backward_steps() and detect_anomaly() cannot step inside compiled code: "
+                "call the uncompiled function to step through its graph"
+            )
+        earlier = self._start_backward(leaves, nodes)
         check = current_mode() & ANOMALY
         try:
             for node in reversed(nodes):
@@ -271,21 +289,20 @@ class Value:
             for leaf, grad in earlier:
                 leaf.grad += grad
 
-    def _start_backward(self) -> tuple[list[Value], list[tuple[Value, float]]]:
-        """The computed nodes in topological order, and the leaves whose gradient is not 0 yet.
+    def _start_backward(self, leaves: list[Value], nodes: list[Value]) -> list[tuple[Value, float]]:
+        """Zero the gradients; return the leaves whose gradient was not 0, with that gradient.
 
         Every gradient starts from zero and d self/d self = 1: a pass computes
         each leaf's total on its own, and the leaves' earlier gradients, set
         aside here, are added to it at the end (as PyTorch does).
         """
-        leaves, nodes = _leaves_and_computed(self)
         for node in nodes:
             node.grad = 0.0
         earlier = [(leaf, leaf.grad) for leaf in leaves if leaf.grad]
         for leaf, _ in earlier:
             leaf.grad = 0.0
         self.grad = 1.0
-        return nodes, earlier
+        return earlier
 
     # ---- printing, comparing, converting, copying ---------------------------
     def __repr__(self) -> str:
@@ -429,6 +446,7 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
 
     Plain numbers are added in as constants. An empty sum is Value(0.0).
     """
+    values = list(values)
     parents, numbers = [], []
     for v in values:
         if isinstance(v, Value):
@@ -437,7 +455,10 @@ def sum(values: Iterable[Operand]) -> Value:  # noqa: A001 - mirrors torch.sum
         else:
             numbers.append(as_float(v, "sum()"))
     total = builtins.sum(numbers, -0.0) if numbers else 0.0  # -0.0 + x = x for every x, even -0.0
-    return Value(total, tuple(parents), (1.0,) * len(parents), "sum")
+    out = Value(total, tuple(parents), (1.0,) * len(parents), "sum")
+    if len(parents) < len(numbers):  # plain numbers took part: remember them (None marks a parent)
+        out.constants = tuple(None if isinstance(v, Value) else x for v, x in zip(values, numbers))
+    return out
 
 
 def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
@@ -462,14 +483,27 @@ def dot(xs: Sequence[Operand], ws: Sequence[Operand]) -> Value:
         if isinstance(v, Value):
             parents.append(v)
             local_grads.append(d)
-    return Value(total, tuple(parents), tuple(local_grads), "dot")
+    out = Value(total, tuple(parents), tuple(local_grads), "dot")
+    # the plain numbers of xs then ws, None where a Value stood
+    out.constants = tuple(None if isinstance(v, Value) else d for v, d in zip(xs + ws, (*x_data, *w_data)))
+    return out
 
 
-def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequence[float]) -> Value:
+def make_op(
+    op: str,
+    data: float,
+    parents: Sequence[Value],
+    local_grads: Sequence[float],
+    replay: Callable[..., tuple[float, Sequence[float]]] | None = None,
+) -> Value:
     """Make a node for any function whose local derivatives you know.
 
     ``make_op("cube", x.data**3, [x], [3 * x.data**2])`` behaves exactly like a
     built-in operation: ``backward()`` applies the chain rule through it.
+
+    ``replay`` lets ``autograd.compile`` run the node again on new numbers: a
+    function of the parents' numbers returning ``(data, local_grads)``, e.g.
+    ``replay=lambda a: (a**3, [3 * a**2])``. Without it, compile refuses the graph.
     """
     parents = tuple(parents)
     local_grads = tuple(as_float(g, "make_op(): each local gradient") for g in local_grads)
@@ -481,7 +515,19 @@ def make_op(op: str, data: float, parents: Sequence[Value], local_grads: Sequenc
     for p in parents:
         if not isinstance(p, Value):
             raise TypeError(f"make_op() parents must be Values, got {type(p).__name__} {p!r:.60}")
-    return Value(as_float(data, "make_op(): data"), parents, local_grads, str(op))
+    if replay is not None and not callable(replay):
+        raise TypeError(f"make_op(replay=...) takes a function of the parents' numbers, got {type(replay).__name__}")
+    out = Value(as_float(data, "make_op(): data"), parents, local_grads, str(op))
+    out.constants = (MAKE_OP, replay)
+    return out
+
+
+MAKE_OP = "make_op"  # first of a make_op node's constants: (MAKE_OP, its replay rule or None)
+
+
+def _has_compiled(leaves: list[Value]) -> bool:
+    """Whether some leaf is not a plain Value (an output of ``autograd.compile``)."""
+    return len(set(map(type, leaves))) > 1 or type(leaves[0]) is not Value
 
 
 def _number(x: Operand, what: str = "comparing a Value with") -> float:
