@@ -87,6 +87,7 @@ CONVERTED = {
     "01_derivatives_and_the_chain_rule.ipynb",
     "02_the_perceptron.ipynb",
     "03_multi_layer_perceptrons.ipynb",
+    "04_activation_functions.ipynb",
     "05_loss_functions.ipynb",
     "08_overfitting_and_regularisation.ipynb",
     "06_gradient_descent.ipynb",
