@@ -91,6 +91,7 @@ CONVERTED = {
     "05_loss_functions.ipynb",
     "08_overfitting_and_regularisation.ipynb",
     "06_gradient_descent.ipynb",
+    "09_a_real_classifier.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
