@@ -577,7 +577,7 @@ class Compiled:
         interior = [f"g_{var[id(n)]}" for n in nodes if id(n) not in out_ids and f"g_{var[id(n)]}" in receives]
         if interior:
             src.append(f"        {' = '.join(interior)} = 0.0")
-        src.extend(f"        {line}" for line in bwd_lines)
+        src.extend(f"        {line}" for line in bwd_lines or ["pass  # nothing outside the inputs to differentiate"])
         for gname in grads:
             src.append(f"    P[{index[gname[2:]]}].grad = {gname}")
         if not grads:
