@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any, NamedTuple
 
+import autograd
 from autograd import Value
+from autograd.compile import Compiled
 
 from . import _checks
 from .losses import LOSSES, decision_threshold, hinge_loss, loss_function
@@ -72,8 +74,10 @@ def train_step(
 
     ``outputs`` are the model's outputs for ``X`` (Values, recorded in the
     graph), for accuracy or other bookkeeping; read numbers from ``.data``.
+    ``model`` may be a compiled model (``autograd.compile(model)``): its
+    forward and backward then run as generated code, with the same numbers.
     """
-    outputs = [model(x) for x in X]  # forward
+    outputs = model.map(X) if isinstance(model, Compiled) else [model(x) for x in X]  # forward
     loss = loss_fn(outputs, list(y))  # how wrong are we?
     loss = _check_loss(loss, loss_fn)
     if not math.isfinite(loss.data):
@@ -175,6 +179,7 @@ def fit(
     random_state: int | random.Random | None = None,
     scheduler: LRScheduler | None = None,
     train_metrics: str = "running",
+    compile: bool = False,  # noqa: A002 - as torch.compile
 ) -> History:
     """Train ``model`` on ``(X, y)`` by gradient descent; return a ``History``.
 
@@ -207,6 +212,11 @@ def fit(
       ``patience`` epochs, and keep the weights of the best epoch (as they
       were at that epoch's end).
     - ``scheduler``: a learning-rate scheduler of ``optimizer``, stepped once per epoch.
+    - ``compile=True``: trace the model's forward pass for one example once
+      and run it (and its backward) as generated Python code
+      (``autograd.compile``): the same losses and gradients as without, several
+      times faster. The model's Python control flow is frozen at the first
+      example (a dropout mask too: a model with ``Dropout`` is refused).
     - ``progress``: show a progress bar in Jupyter and in a terminal (none
       when the output goes to a file or a pipe); ``False`` shows none.
 
@@ -227,12 +237,15 @@ def fit(
     last_good = _weights(params)  # the latest weights known to give a finite loss
     modes = [(m, m.training) for m in model.modules()]
     bar = _progress_bar(epochs) if progress else None
+    if not isinstance(compile, bool):
+        raise TypeError(f"compile is True or False, got {_checks.show(compile)}")
+    forward: Callable[[Any], Any] = autograd.compile(model) if compile else model
     try:
         model.train()
         for epoch in bar if bar is not None else range(epochs):
             history.lr.append(_learning_rate(optimizer))
             groups = _groups(len(X), batch_size, accumulation_steps, rng)
-            run = _train_epoch(model, params, X, y, loss_fn, optimizer, groups, last_good)
+            run = _train_epoch(forward, params, X, y, loss_fn, optimizer, groups, last_good)
             last_good = run.last_good
             if run.bad is not None:
                 return _diverged(history, params, last_good, epoch, run.bad, run.what, optimizer)
@@ -279,7 +292,7 @@ class _Epoch(NamedTuple):
 
 
 def _train_epoch(
-    model: Module, params: list[Value], X: Sequence[Any], y: Sequence[Any], loss_fn: LossFunction, optimizer: Any,
+    model: Callable[[Any], Any], params: list[Value], X: Sequence[Any], y: Sequence[Any], loss_fn: LossFunction, optimizer: Any,
     groups: list[list[list[int]]], last_good: list[float],
 ) -> _Epoch:  # fmt: skip
     """Every update of one epoch; one group of mini-batches makes one update."""

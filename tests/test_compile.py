@@ -8,7 +8,7 @@ import random
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from random_graphs import ARITY, graphs, halves, value_ops
+from random_graphs import ARITY, graphs, value_ops
 
 import autograd
 from autograd import CompileError, Value, make_op
@@ -267,3 +267,63 @@ def test_f_backward_is_out_backward():
     assert isinstance(out, CompiledValue)
     f.backward()
     assert w.grad == 3.0 and out.grad == 1.0
+
+
+# ---- nn.fit(..., compile=True) -------------------------------------------------------------------
+def _demo(compile: bool, epochs: int):
+    """micrograd's demo through nn.fit: two moons, MLP 2-16-16-1, max-margin loss + 1e-4 L2, SGD."""
+    import nn
+
+    X, y = nn.data.make_moons(n_samples=100, noise=0.1, random_state=1337)
+    Y = [2.0 * t - 1.0 for t in y]
+    model = nn.MLP(2, [16, 16, 1], rng=0)
+    params = model.parameters()
+
+    def loss(outputs, targets):
+        data_loss = autograd.sum((1 - t * s).relu() for s, t in zip(outputs, targets)) * (1.0 / len(outputs))
+        return data_loss + 1e-4 * autograd.sum(p * p for p in params)
+
+    history = nn.fit(model, X, Y, loss, nn.optim.SGD(params, lr=0.5), epochs=epochs, progress=False, compile=compile)
+    return history, [p.data for p in params], [p.grad for p in params]
+
+
+def test_fit_compiled_follows_eager_exactly():
+    eager_history, eager_weights, eager_grads = _demo(False, 10)
+    history, weights, grads = _demo(True, 10)
+    assert history.loss == eager_history.loss
+    assert history.accuracy == eager_history.accuracy
+    assert weights == eager_weights
+    assert grads == eager_grads
+
+
+def test_fit_compiled_with_a_named_loss_and_mini_batches():
+    import nn
+
+    X, y = nn.data.make_moons(n_samples=40, noise=0.1, random_state=0)
+    runs = []
+    for compile in (False, True):
+        model = nn.MLP(2, [4, 1], activation="tanh", rng=1)
+        h = nn.fit(model, X, y, "bce_logits", nn.optim.Adam(model.parameters(), lr=0.05), epochs=3, batch_size=8,
+                   random_state=0, progress=False, compile=compile)
+        runs.append((h.loss, [p.data for p in model.parameters()]))
+    assert runs[0] == runs[1]
+
+
+def test_fit_compile_refuses_dropout_and_bad_values():
+    import nn
+
+    class Dropped(nn.Module):
+        def __init__(self) -> None:
+            self.hidden, self.drop, self.out = nn.Layer(2, 4, rng=0), nn.Dropout(0.5), nn.Neuron(4, "identity", rng=0)
+
+        def forward(self, x):
+            return self.out(self.drop(self.hidden(x)))
+
+    model = Dropped()
+    with pytest.raises(CompileError, match="'dropout' made with make_op"):
+        nn.fit(model, [[0.0, 1.0]] * 4, [1.0] * 4, "mse", nn.optim.SGD(model.parameters(), lr=0.1), epochs=1,
+               progress=False, compile=True)
+    plain = nn.MLP(2, [1])
+    with pytest.raises(TypeError, match="compile is True or False, got str"):
+        nn.fit(plain, [[0.0, 1.0]], [1.0], "mse", nn.optim.SGD(plain.parameters(), lr=0.1), epochs=1, progress=False,
+               compile="yes")
