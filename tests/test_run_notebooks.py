@@ -41,7 +41,6 @@ def test_each_notebook_names_what_it_uses():
     assert needs(NOTEBOOKS / "05_loss_functions.ipynb") == jupyter | {"PyTorch", "matplotlib"}
     assert needs(NOTEBOOKS / "09_a_real_classifier.ipynb") == jupyter | {"PyTorch", "matplotlib"}
     assert "Graphviz's 'dot' program" in needs(NOTEBOOKS / "01_derivatives_and_the_chain_rule.ipynb")
-    assert needs(NOTEBOOKS / "06_gradient_descent.ipynb") == jupyter | {"matplotlib"}
     playground = needs(NOTEBOOKS / "10_playground.ipynb")
     assert {"ipywidgets", "matplotlib", "Graphviz's 'dot' program"} <= playground
     assert "PyTorch" not in playground
@@ -106,8 +105,23 @@ def test_it_refuses_without_torch_naming_only_the_notebooks_that_use_it(tmp_path
     assert [p.read_bytes() for p in paths] == before
 
 
+def plain_notebook(folder: Path, code: str) -> Path:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("**Goal:** a plain lesson."), nbformat.v4.new_code_cell(code)]
+    path = folder / "plain.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_lesson_needs_only_what_it_imports(tmp_path):
+    jupyter = {"Jupyter's nbclient", "Jupyter's nbformat", "the ipykernel kernel"}
+    assert needs(plain_notebook(tmp_path, "import matplotlib.pyplot as plt\nimport nn")) == jupyter | {"matplotlib"}
+
+
 def test_check_only_reports_without_running(tmp_path):
-    notebook = copy("06_gradient_descent.ipynb", tmp_path)
+    notebook = plain_notebook(tmp_path, "x = 1")
     before = notebook.read_bytes()
     result = run_script(["--check", str(notebook)], "")
     assert result.returncode == 0, result.stderr
