@@ -92,6 +92,8 @@ CONVERTED = {
     "08_overfitting_and_regularisation.ipynb",
     "06_gradient_descent.ipynb",
     "09_a_real_classifier.ipynb",
+    "07_weight_initialisation.ipynb",
+    "10_playground.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
