@@ -115,7 +115,7 @@ NAMESPACE: dict[str, Any] = {
     "softplus_grad": _softplus_grad, "isfinite": math.isfinite, "sum": builtins.sum, "abs": builtins.abs,
     "replay": _replay, "inf": math.inf, "nan": math.nan,
 }  # fmt: skip
-_RESERVED = {*NAMESPACE, "P", "pdata", "rows", "calls", "append", "out", "seeds", "forward", "backward"}
+_RESERVED = {*NAMESPACE, *dir(builtins), "P", "pdata", "rows", "calls", "append", "out", "tape", "finite", "bound", "forward", "backward"}
 _PLAIN_SUM = sys.version_info < (3, 12)  # from 3.12, sum() of floats is compensated: call it as the engine does
 
 
@@ -136,6 +136,11 @@ def _total(terms: list[str]) -> str:
 Local = float | str  # a local derivative: a number known at trace time, or an expression
 _SIMPLE = ("+", "-", "*", "/", "neg", "abs", "exp", "log", "sqrt", "tanh", "sigmoid", "relu", "softplus", "sin", "cos")
 _WITH_CONSTANT = ("leaky_relu", "elu")
+# Operations whose local derivatives are numbers of the graph (inputs, parameters, results) or bounded
+# functions of them: where all those numbers are finite and small enough that no sum of them overflows,
+# the local derivatives are finite too, and a zero upstream gradient passes nothing (see _generate).
+_BOUNDED = {"+", "-", "*", "neg", "abs", "relu", "leaky_relu", "elu", "tanh", "sigmoid", "softplus", "exp", "sin",
+            "cos", "sum", "dot"}  # fmt: skip
 
 
 def _write(node: Value, v: str, ps: list[str], consts: Any) -> tuple[str, list[Local]]:
@@ -510,6 +515,9 @@ class Compiled:
         # backward: the chain rule in reversed topological order, as Value.backward
         bwd_lines: list[str] = []
         receives: set[str] = set()
+        bounded = True  # every node's local derivatives bounded by the graph's numbers
+        constants = 1.0  # bound of the constants among local derivatives (1 for relu's, tanh's...)
+        widest = 1  # most local derivatives of one node
         for n in reversed(nodes):
             g = f"g_{var[id(n)]}"
             local = locals_of[id(n)]
@@ -542,7 +550,16 @@ class Compiled:
                 bwd_lines.append(f"if {g}:")  # 0 * finite = 0: nothing to add
             else:
                 terms = ", ".join(_num(d) if isinstance(d, float) else d for d in named)
-                bwd_lines.append(f"if {g} or not isfinite(sum(({terms},))):")
+                consts_ = getattr(n, "constants", None)
+                if n.op in _BOUNDED and not (consts_ and consts_[0] == MAKE_OP):
+                    widest = max(widest, len(named))
+                    constants += builtins.sum(abs(d) for d in named if isinstance(d, float))
+                    constants += builtins.sum(abs(c) for c in consts_ or () if c is not None)
+                    # finite: all numbers of this call are finite and no sum of them overflows
+                    bwd_lines.append(f"if {g} or not (finite or isfinite(sum(({terms},)))):")
+                else:
+                    bounded = False
+                    bwd_lines.append(f"if {g} or not isfinite(sum(({terms},))):")
             bwd_lines.extend(f"    {e}" for e in edges)
 
         used = set(re.findall(r"[A-Za-z_]\w*", "\n".join(bwd_lines)))
@@ -573,7 +590,20 @@ class Compiled:
         for gname in grads:
             src.append(f"    {gname} = P[{index[gname[2:]]}].grad")
         seeds = [f"g_{o}" for o in out_names]
-        src.append(f"    for {unpack(tape)}, {unpack(seeds)} in calls:")
+        uses_finite = any("(finite or" in line for line in bwd_lines)
+        if uses_finite:
+            # |a sum of local derivatives| <= widest * (constants + sum |parameters| + sum |call's numbers|)
+            src.append(f"    bound = {_num(constants)} + sum(map(abs, pdata))")
+            src.append(f"    for tape, {unpack(seeds)} in calls:")
+            src.append(f"        {unpack(tape)} = tape")
+            numbers = sum(1 for t in tape if not t.startswith("d_"))  # the make_op results' tuples come last
+            part = "tape" if numbers == len(tape) else f"tape[:{numbers}]"
+            src.append(f"        finite = isfinite({widest}.0 * (bound + sum(map(abs, {part}))))")
+            if bounded:  # then a call whose output gradients are all 0 adds nothing anywhere
+                src.append(f"        if finite and not ({' or '.join(seeds)}):")
+                src.append("            continue")
+        else:
+            src.append(f"    for {unpack(tape)}, {unpack(seeds)} in calls:")
         interior = [f"g_{var[id(n)]}" for n in nodes if id(n) not in out_ids and f"g_{var[id(n)]}" in receives]
         if interior:
             src.append(f"        {' = '.join(interior)} = 0.0")

@@ -131,6 +131,71 @@ def make_handwritten(weights: Weights, X: list[list[float]], Y: list[float]) -> 
     return step
 
 
+def make_tight_floor(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """The floor as a careful engineer writes it for this MLP (2-16-16-1): flat lists, C-level loops.
+
+    Each layer is a list of weight rows; every sum of products is ``sum(map(mul, ...))``,
+    every gradient row an ``map(add, ...)`` over the row, samples with an
+    inactive hinge are skipped, and no per-sample list of layers is kept.
+    """
+    from operator import add, mul
+
+    (l1, l2, l3) = weights
+    W1, B1 = [list(w) for w, _ in l1], [b for _, b in l1]
+    W2, B2 = [list(w) for w, _ in l2], [b for _, b in l2]
+    W3, B3 = list(l3[0][0]), [l3[0][1]]
+    n = len(X)
+    rows = [(x[0], x[1], y) for x, y in zip(X, Y, strict=True)]
+
+    def step(k: int) -> StepResult:
+        t0 = now()
+        loss = 0.0
+        active = []  # (x0, x1, h1, h2, d loss/d score) of the samples whose hinge is active
+        w10 = [w[0] for w in W1]
+        w11 = [w[1] for w in W1]
+        for x0, x1, y in rows:
+            h1 = [z if z > 0.0 else 0.0 for z in map(add, map(mul, w10, [x0] * 16), map(add, map(mul, w11, [x1] * 16), B1))]
+            h2 = [z if z > 0.0 else 0.0 for z in [sum(map(mul, w, h1)) + b for w, b in zip(W2, B2)]]
+            margin = 1.0 - y * (sum(map(mul, W3, h2)) + B3[0])
+            if margin > 0.0:
+                loss += margin
+                active.append((x0, x1, h1, h2, -y / n))
+        loss = loss / n + ALPHA * (sum(map(mul, (w for r in W1 + W2 for w in r), (w for r in W1 + W2 for w in r)))
+                                   + sum(map(mul, W3, W3)) + sum(map(mul, B1 + B2 + B3, B1 + B2 + B3)))
+        t1 = now()
+        a2 = 2.0 * ALPHA
+        gW1 = [[a2 * w for w in r] for r in W1]
+        gW2 = [[a2 * w for w in r] for r in W2]
+        gW3 = [a2 * w for w in W3]
+        gB1, gB2, gB3 = [a2 * b for b in B1], [a2 * b for b in B2], a2 * B3[0]
+        for x0, x1, h1, h2, d in active:
+            gB3 += d
+            gW3 = list(map(add, gW3, [d * h for h in h2]))
+            d2 = [d * w if h > 0.0 else 0.0 for w, h in zip(W3, h2)]
+            d1 = [0.0] * 16
+            for j, dj in enumerate(d2):
+                if dj:
+                    gB2[j] += dj
+                    gW2[j] = list(map(add, gW2[j], [dj * h for h in h1]))
+                    d1 = list(map(add, d1, [dj * w for w in W2[j]]))
+            for i, di in enumerate(d1):
+                if di and h1[i] > 0.0:
+                    gB1[i] += di
+                    g = gW1[i]
+                    g[0] += di * x0
+                    g[1] += di * x1
+        lr = learning_rate(k)
+        for r, g in zip(W1 + W2 + [W3], gW1 + gW2 + [gW3]):
+            r[:] = [w - lr * gw for w, gw in zip(r, g)]
+        B1[:] = [b - lr * g for b, g in zip(B1, gB1)]
+        B2[:] = [b - lr * g for b, g in zip(B2, gB2)]
+        B3[0] -= lr * gB3
+        t2 = now()
+        return StepResult(loss, t1 - t0, t2 - t1, 0)
+
+    return step
+
+
 # --------------------------------------------------------------------------
 # chainrule
 # --------------------------------------------------------------------------
@@ -169,6 +234,28 @@ def make_chainrule_nn(weights: Weights, X: list[list[float]], Y: list[float]) ->
         reg_loss = ALPHA * autograd.sum(p * p for p in params)
         return data_loss + reg_loss
 
+    return _sgd_stepper(params, loss_of, X, Y, _zero_grads(params))
+
+
+def compiled_demo(weights: Weights, n: int) -> tuple[list, Callable[[list[list[float]], list[float]], object]]:
+    """The nn demo with ``autograd.compile``: one compiled function per example's hinge, one for the penalty."""
+    import autograd
+
+    model = chainrule_mlp(weights)
+    params = model.parameters()  # type: ignore[attr-defined]
+    inv_n = 1.0 / n
+    hinge = autograd.compile(lambda x, y: (1 - y * model(x)).relu())  # type: ignore[operator]
+    penalty = autograd.compile(lambda: ALPHA * autograd.sum(p * p for p in params))
+
+    def loss_of(X: list[list[float]], Y: list[float]) -> object:
+        return autograd.sum(hinge.map(X, Y)) * inv_n + penalty()
+
+    return params, loss_of
+
+
+def make_chainrule_compiled(weights: Weights, X: list[list[float]], Y: list[float]) -> Stepper:
+    """chainrule nn, the loss traced once by ``autograd.compile`` and run as generated code."""
+    params, loss_of = compiled_demo(weights, len(X))
     return _sgd_stepper(params, loss_of, X, Y, _zero_grads(params))
 
 
@@ -303,9 +390,11 @@ def make_torch(weights: Weights, X: list[list[float]], Y: list[float]) -> Steppe
 
 
 PEERS: dict[str, Callable[[Weights, list[list[float]], list[float]], Stepper]] = {
+    "chainrule compiled": make_chainrule_compiled,
     "chainrule nn (dot)": make_chainrule_nn,
     "chainrule binary ops": make_chainrule_binary,
     "micrograd 0.1.0": make_micrograd,
     "PyTorch 0-dim f64": make_torch,
     "hand-written floor": make_handwritten,
+    "tight hand-written floor": make_tight_floor,
 }

@@ -38,6 +38,8 @@ FLOOR = "hand-written floor"
 MICROGRAD = "micrograd 0.1.0"
 NN = "chainrule nn (dot)"
 BINARY = "chainrule binary ops"
+COMPILED = "chainrule compiled"
+TIGHT = "tight hand-written floor"
 RTOL = 1e-9  # trajectories must agree to this relative tolerance
 
 
@@ -269,6 +271,40 @@ def time_backward_parts(cfg: Config) -> tuple[int, dict[str, BackwardParts]]:
     }
 
 
+@dataclass
+class CompileCost:
+    setup_ms: float  # tracing, generating and compiling the code (the first step minus a later one)
+    peak_kb: dict[str, float]  # peak memory of one demo step (tracemalloc), compiled and eager
+
+
+def measure_compile(cfg: Config) -> CompileCost:
+    """Set-up time of the compiled demo and peak memory of one step, compiled and eager."""
+    import tracemalloc
+
+    X, Y = peers.demo_data()
+    weights = peers.initial_weights()
+    setups = []
+    for _ in range(cfg.repeats):
+        gc.collect()
+        step = peers.make_chainrule_compiled(weights, X, Y)
+        t0 = peers.now()
+        step(0)
+        t1 = peers.now()
+        step(1)
+        t2 = peers.now()
+        setups.append((t1 - t0) - (t2 - t1))
+    peak = {}
+    for name, make in ((COMPILED, peers.make_chainrule_compiled), (NN, peers.make_chainrule_nn)):
+        step = make(weights, X, Y)
+        step(0)  # traced (compiled) and warmed up
+        gc.collect()
+        tracemalloc.start()
+        step(1)
+        peak[name] = tracemalloc.get_traced_memory()[1] / 1024
+        tracemalloc.stop()
+    return CompileCost(statistics.median(setups) * 1e3, peak)
+
+
 def measure_memory(cfg: Config) -> dict[str, float]:
     return {
         "chainrule": graphs.bytes_per_node(graphs.chainrule_engine(), cfg.memory_nodes),
@@ -307,12 +343,22 @@ def evaluate(
     chain: dict[int, dict[str, GraphTime]],
     dag: dict[str, GraphTime],
     memory: dict[str, float],
+    compiled: CompileCost | None = None,
 ) -> list[Target]:
     mg, nn_, floor = demo[MICROGRAD].total, demo[NN].total, demo[FLOOR].total
     targets = [
         Target("nn path >= 30x faster than micrograd per demo step", f"{mg / nn_:.1f}x", mg / nn_ >= 30),
         Target("nn path within 5x of the hand-written floor", f"{nn_ / floor:.1f}x", nn_ / floor <= 5),
     ]
+    if COMPILED in demo and TIGHT in demo:
+        c, tight = demo[COMPILED].total, demo[TIGHT].total
+        targets.append(Target("compiled <= 1.3x the tight hand-written floor", f"{c / tight:.2f}x", c / tight <= 1.3))
+        targets.append(Target("compiled >= 8x faster than eager nn", f"{nn_ / c:.1f}x", nn_ / c >= 8))
+    if compiled is not None:
+        targets.append(Target("compile set-up <= 50 ms", f"{compiled.setup_ms:.1f} ms", compiled.setup_ms <= 50))
+        ratio = compiled.peak_kb[COMPILED] / compiled.peak_kb[NN]
+        targets.append(Target("compiled peak memory per step <= 2x eager's", f"{ratio:.2f}x "
+                              f"({compiled.peak_kb[COMPILED]:,.0f} vs {compiled.peak_kb[NN]:,.0f} KiB)", ratio <= 2))
     # Binary operators, per node, forward and backward: the random DAG and the demo written with them.
     # (Both demo graphs have the same nodes, so the ratio per step is the ratio per node.)
     cr, m = dag["chainrule"], dag[MICROGRAD]
@@ -453,7 +499,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     dag = _stage("timing the random DAG", lambda: time_dag(cfg))
     parts = _stage("timing backward alone", lambda: time_backward_parts(cfg))
     memory = _stage("measuring bytes per node", lambda: measure_memory(cfg))
-    targets = evaluate(cfg, demo, chain, dag, memory)  # type: ignore[arg-type]
+    compiled = _stage("measuring compile set-up and peak memory", lambda: measure_compile(cfg))
+    targets = evaluate(cfg, demo, chain, dag, memory, compiled)  # type: ignore[arg-type]
     print(report(cfg, demo, chain, dag, parts, memory, targets))  # type: ignore[arg-type]
     return 0
 

@@ -53,7 +53,7 @@ def eager(graph, inputs, param_data):
     return root.data, [p.grad for p in params]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(graphs(ops=tuple(ALL_ARITY), arity=ALL_ARITY, leaf_values=NUMBERS, max_leaves=4), st.data())
 def test_random_graphs_equal_eager_bit_for_bit_on_every_call(graph, data):
     leaves, _ = graph
