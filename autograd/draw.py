@@ -199,6 +199,13 @@ GRAD_SCALE: tuple[tuple[float, str, str], ...] = (
 ZERO_GRAD_COLOR = "#ffffff"  # drawn dashed: no gradient reaches this node
 NONFINITE_GRAD_COLOR = "#3f007d"  # nan or inf
 _DARK_FILLS = {"#e31a1c", "#bd0026", "#800026", NONFINITE_GRAD_COLOR}
+# Nodes a backward pass has not reached yet (draw_dot(..., reached=)): grey text
+# and outline, and with color_grad a light grey fill instead of a gradient colour,
+# so that their grad of 0 ("nothing arrived yet") is not read as "exactly 0".
+UNREACHED_FILL_COLOR = "#eeeeee"
+UNREACHED_COLOR = "#a0a0a0"
+_UNREACHED = {"color": UNREACHED_COLOR, "fontcolor": UNREACHED_COLOR}
+_UNREACHED_FILLED = {"style": "filled", "fillcolor": UNREACHED_FILL_COLOR, **_UNREACHED}
 
 
 def grad_color(grad: float) -> str:
@@ -221,10 +228,12 @@ def _color_attrs(grad: float) -> dict[str, str]:
     return attrs
 
 
-def _legend_label() -> str:
-    """An HTML-like table: one swatch per colour of the scale."""
+def _legend_label(unreached: bool = False) -> str:
+    """An HTML-like table: one swatch per colour of the scale (and one for "not reached yet")."""
     rows = ['<TR><TD COLSPAN="2"><B>|grad|, log scale</B></TD></TR>']
     swatches = [(ZERO_GRAD_COLOR, "exactly 0 (dashed)")]
+    if unreached:
+        swatches.append((UNREACHED_FILL_COLOR, "not reached yet (grey text)"))
     swatches += [(color, text) for _, color, text in GRAD_SCALE]
     swatches.append((NONFINITE_GRAD_COLOR, "nan or inf"))
     for color, text in swatches:
@@ -287,6 +296,7 @@ def draw_dot(
     color_grad: bool = False,
     groups: Iterable[GroupLike] = (),
     title: str | None = None,
+    reached: Iterable[Value] | None = None,
 ) -> Drawing:
     """Draw the computation graph of ``root`` as a ``graphviz.Digraph``.
 
@@ -313,6 +323,12 @@ def draw_dot(
       ``output``). A Value may belong to one group only; groups whose Values
       are not in the graph are ignored; ``max_nodes`` counts a group as one.
     * ``title``: a caption above the graph.
+    * ``reached``: the Values a backward pass has reached so far (for a pass
+      in progress). Every other Value, and its operation, is drawn in grey
+      as "not reached yet", without a gradient colour: its grad of 0 means
+      nothing has arrived yet, not a gradient of exactly 0. With
+      ``color_grad=True`` the legend has a row for it. ``None`` (the
+      default): every Value is drawn as reached.
 
     Labels are drawn as typed; characters Graphviz cannot show (control
     characters, lone surrogates) appear as their Python escapes, e.g. ``\\x00``.
@@ -325,9 +341,12 @@ def draw_dot(
             "for a list of outputs, draw each one (or their sum)"
         )
     group_list, group_of = _check_groups(groups)
+    reached_set = _check_reached(reached)
     order = topological_order(root)
     value_count = _count_value_nodes(order, group_of, max_nodes)
-    drawer = _Drawer(order, group_list, group_of, rankdir, show_grad=show_grad, color_grad=color_grad)
+    drawer = _Drawer(
+        order, group_list, group_of, rankdir, show_grad=show_grad, color_grad=color_grad, reached=reached_set
+    )
     drawer.mark(highlight)
     drawer.start(value_count, title)
     for v in order:
@@ -335,6 +354,23 @@ def draw_dot(
     if color_grad:
         drawer.add_legend()
     return drawer.dot
+
+
+def _check_reached(reached: Iterable[Value] | None) -> set[Value] | None:
+    """``reached`` as a set of Values; anything else raises TypeError."""
+    if reached is None:
+        return None
+    if isinstance(reached, Value) or not isinstance(reached, Iterable):
+        raise TypeError(
+            f"reached takes a collection of Values (e.g. {{root, x}}), got {type(reached).__name__}; "
+            "for one Value write reached={v}"
+        )
+    found = set()
+    for v in reached:
+        if not isinstance(v, Value):
+            raise TypeError(f"reached takes a collection of Values, but it holds a {type(v).__name__}")
+        found.add(v)
+    return found
 
 
 def _count_value_nodes(order: list[Value], group_of: dict[Value, int], max_nodes: int) -> int:
@@ -381,10 +417,12 @@ class _Drawer:
         *,
         show_grad: bool,
         color_grad: bool,
+        reached: set[Value] | None = None,
     ) -> None:
         self.index = {v: i for i, v in enumerate(order)}
         self.groups, self.group_of = groups, group_of
         self.rankdir, self.show_grad, self.color_grad = rankdir, show_grad, color_grad
+        self.reached = reached
         self.marks = _Marks()
         self.drawn_groups: set[int] = set()
         self.edges_once: set[tuple[str, str]] = set()  # edges from or into a group node
@@ -430,6 +468,7 @@ class _Drawer:
             width="0.3",
             height="0.3",
             margin="0.04,0.02",
+            **(_UNREACHED if self._unreached(v) else {}),
         )
         self.dot.edge(op, vid, **(_RED if self.marks.output == vid else {}))
         for k, parent in enumerate(v.parents):
@@ -452,14 +491,18 @@ class _Drawer:
         title, output, _ = self.groups[g]
         gid = f"g{g}"
         fields = [f"data {_num(output.data)}", *self._grad_field(output)]
-        attrs = self._fill(output) or {"style": "filled", "fillcolor": "#deebf7"}
+        if self._unreached(output):
+            attrs = _UNREACHED_FILLED
+        else:
+            attrs = self._fill(output) or {"style": "filled", "fillcolor": "#deebf7"}
         label = _group_record(_record_text(title), fields, self.rankdir)
         self.dot.node(gid, label, shape="Mrecord", **self._marked(attrs, gid))
 
     def add_legend(self) -> None:
         with self.dot.subgraph(name="legend") as legend:
             legend.attr(rank="sink")
-            legend.node("legend", _legend_label(), shape="plaintext", fontsize="10")
+            label = _legend_label(unreached=self.reached is not None)
+            legend.node("legend", label, shape="plaintext", fontsize="10")
 
     def mark(self, highlight: Step | Value | None) -> None:
         """Remember what to draw in red: a Value's node, or the edge of one backward step."""
@@ -499,7 +542,12 @@ class _Drawer:
     def _grad_field(self, v: Value) -> list[str]:
         return [f"grad {_num(v.grad)}"] if self.show_grad else []
 
+    def _unreached(self, v: Value) -> bool:
+        return self.reached is not None and v not in self.reached
+
     def _fill(self, v: Value) -> dict[str, str]:
+        if self._unreached(v):
+            return _UNREACHED_FILLED if self.color_grad else _UNREACHED
         return _color_attrs(v.grad) if self.color_grad else {}
 
     def _marked(self, attrs: dict[str, str], node: str) -> dict[str, str]:
@@ -571,7 +619,9 @@ def backward_frames(
 
     Returns one frame per chain-rule step (one per edge of the graph), each
     showing the gradients as they are right after that step, with the step
-    marked (``highlight=step``) and explained in the caption. ``fmt`` is
+    marked (``highlight=step``) and explained in the caption. The Values
+    the pass has not reached yet (all but the root and the inputs of the
+    steps so far) are drawn grey, as "not reached yet" (``reached=``). ``fmt`` is
     ``"svg"`` (a list of SVG strings), ``"png"`` (a list of PNG bytes) or
     ``None`` (a list of ``Drawing`` objects, rendered later). ``draw_kwargs``
     go to ``draw_dot`` (e.g. ``color_grad=True``).
@@ -583,6 +633,7 @@ def backward_frames(
     if fmt not in ("svg", "png", None):
         raise ValueError(f"backward_frames: fmt must be 'svg', 'png' or None, got {fmt!r}")
     draw_kwargs.pop("highlight", None)
+    draw_kwargs.pop("reached", None)
     caption = draw_kwargs.pop("title", None)
     draw_dot(root, **draw_kwargs)  # check max_nodes and groups before any step
     order = topological_order(root)
@@ -591,12 +642,14 @@ def backward_frames(
             if not v.parents:
                 v.grad = 0.0
     total = sum(len(v.parents) for v in order)
+    reached = {root}  # the Values a gradient has arrived at so far
     drawings = []
     for k, step in enumerate(root.backward_steps(), start=1):
+        reached.add(step.parent)
         text = step_caption(step, k, total)
         if caption:
             text = f"{caption}\n{text}"
-        drawings.append(draw_dot(root, highlight=step, title=text, **draw_kwargs))
+        drawings.append(draw_dot(root, highlight=step, title=text, reached=reached, **draw_kwargs))
     if fmt == "svg":
         return [d.pipe(format="svg", encoding="utf-8") for d in drawings]
     if fmt == "png":

@@ -31,9 +31,12 @@ from autograd.draw import (
     GRAD_SCALE,
     INSTALL_GRAPHVIZ,
     NONFINITE_GRAD_COLOR,
+    UNREACHED_COLOR,
+    UNREACHED_FILL_COLOR,
     ZERO_GRAD_COLOR,
     Drawing,
     grad_color,
+    step_caption,
     svg_body,
 )
 
@@ -647,6 +650,92 @@ def test_coloured_drawing_renders_with_its_legend():
 
 
 # --------------------------------------------------------------------------
+# reached: a backward pass in progress
+# --------------------------------------------------------------------------
+def attributes(text: str) -> dict[str, str]:
+    """DOT attributes as a dict: 'style=filled fillcolor="#eee"' -> {"style": "filled", "fillcolor": "#eee"}."""
+    return {k: v.strip('"') for k, v in re.findall(r'(\w+)=("[^"]*"|\S+)', text)}
+
+
+def is_grey(text: str) -> bool:
+    """Drawn as not reached yet: grey outline and grey text."""
+    a = attributes(text)
+    return a.get("color") == UNREACHED_COLOR and a.get("fontcolor") == UNREACHED_COLOR
+
+
+def test_reached_none_draws_exactly_as_without_it():
+    v = tanh_neuron()
+    for color_grad in (False, True):
+        plain = draw_dot(v["o"], color_grad=color_grad).source
+        assert draw_dot(v["o"], color_grad=color_grad, reached=None).source == plain
+    everything = set(v.values())
+    assert draw_dot(v["o"], reached=everything).source == draw_dot(v["o"]).source
+    assert UNREACHED_COLOR not in draw_dot(v["o"], color_grad=True, reached=everything).source
+
+
+def test_reached_draws_the_other_values_and_their_operations_grey():
+    v = tanh_neuron()
+    d = Dot(draw_dot(v["o"], reached=[v["o"], v["n"]]))
+    grey = {first_field(lab) for i, lab in d.records().items() if is_grey(d.attrs[i])}
+    assert grey == {"x", "w", "x*w", "b"}
+    assert "fillcolor" not in draw_dot(v["o"], reached=[v["o"]]).source  # no colours asked for
+    ops = {lab: is_grey(d.attrs[i]) for i, lab in d.labels.items() if "shape=ellipse" in d.attrs[i]}
+    assert ops == {"*": True, "+": False, "tanh": False}  # x*w is not reached: neither is its operation
+    assert d.labels[d.id_of(NEURON_RECORDS["x"])] == "{ x | data 2 | grad -1.5 }"  # the numbers stay
+
+
+def test_reached_with_colours_is_grey_not_the_dashed_white_of_a_zero_gradient():
+    v = tanh_neuron(backward=False)
+    unused = Value(4.0, label="unused")
+    m = unused * 0.0
+    root = v["o"] + m
+    root.label = "root"
+    root.backward()
+    d = Dot(draw_dot(root, color_grad=True, reached={root, m, unused}))
+    zero = d.id_of("{ unused | data 4 | grad 0 }")  # reached, and its gradient is exactly 0
+    assert 'style="filled,dashed"' in d.attrs[zero] and not is_grey(d.attrs[zero])
+    for name in ("o", "x", "n"):
+        (node,) = [i for i, lab in d.records().items() if first_field(lab) == name]
+        assert attributes(d.attrs[node]) == {
+            "style": "filled",
+            "fillcolor": UNREACHED_FILL_COLOR,
+            "color": UNREACHED_COLOR,
+            "fontcolor": UNREACHED_COLOR,
+            "shape": "record",
+        }
+    legend = d.labels["legend"]
+    assert f'BGCOLOR="{UNREACHED_FILL_COLOR}"' in legend and "not reached yet (grey text)" in legend
+    assert f'BGCOLOR="{ZERO_GRAD_COLOR}"' in legend and "exactly 0 (dashed)" in legend
+    assert UNREACHED_FILL_COLOR not in {ZERO_GRAD_COLOR, NONFINITE_GRAD_COLOR, *(c for _, c, _ in GRAD_SCALE)}
+    assert "not reached yet" not in draw_dot(root, color_grad=True).source
+
+
+def test_reached_greys_a_group_by_its_output():
+    t = two_neurons()
+    d = Dot(draw_dot(t["loss"], groups=[t["g1"], t["g2"]], reached={t["loss"], t["diff"], t["a2"]}))
+    assert is_grey(d.attrs["g0"]) and attributes(d.attrs["g0"])["fillcolor"] == UNREACHED_FILL_COLOR
+    assert not is_grey(d.attrs["g1"]) and attributes(d.attrs["g1"])["fillcolor"] == "#deebf7"
+
+
+def test_reached_errors():
+    v = tanh_neuron()
+    with pytest.raises(TypeError, match="reached takes a collection of Values .* got Value; for one Value"):
+        draw_dot(v["o"], reached=v["o"])
+    with pytest.raises(TypeError, match="reached takes a collection of Values, but it holds a str"):
+        draw_dot(v["o"], reached=["o"])
+    with pytest.raises(TypeError, match="got float"):
+        draw_dot(v["o"], reached=1.0)
+
+
+@needs_dot
+def test_unreached_legend_row_renders():
+    v = tanh_neuron()
+    svg = draw_dot(v["o"], color_grad=True, reached={v["o"]}).pipe(format="svg", encoding="utf-8")
+    texts = svg_texts(svg)
+    assert "not reached yet (grey text)" in texts and "exactly 0 (dashed)" in texts
+
+
+# --------------------------------------------------------------------------
 # highlight
 # --------------------------------------------------------------------------
 def test_highlight_a_step_marks_its_edge_and_shows_the_contribution():
@@ -725,6 +814,26 @@ def test_backward_frames_show_the_gradients_of_each_step():
     assert len(last.red_edges()) == 2
     # and the gradients end as backward() leaves them, not doubled
     assert v["x"].grad == pytest.approx(-1.5) and v["w"].grad == pytest.approx(1.0)
+
+
+def test_backward_frames_draw_the_values_not_reached_yet_grey():
+    v = tanh_neuron()
+    frames = [Dot(f) for f in backward_frames(v["o"], fmt=None, color_grad=True)]
+
+    def grey(d: Dot) -> set[str]:
+        return {first_field(lab) for i, lab in d.records().items() if is_grey(d.attrs[i])}
+
+    # steps: o -> n, n -> x*w, n -> b, x*w -> x, x*w -> w
+    assert [grey(d) for d in frames] == [{"x*w", "b", "x", "w"}, {"b", "x", "w"}, {"x", "w"}, {"w"}, set()]
+    assert all("not reached yet" in d.labels["legend"] for d in frames)  # the legend does not jump
+    b_first = frames[0].id_of("{ b | data 6.881 | grad 0 }")
+    assert "dashed" not in frames[0].attrs[b_first]  # not drawn as a gradient of exactly 0
+    last = backward_frames(v["o"], fmt=None)[-1].source
+    assert UNREACHED_COLOR not in last
+    # the complete pass is drawn as draw_dot draws it, with the last step marked
+    fresh = tanh_neuron(backward=False)
+    steps = list(fresh["o"].backward_steps())
+    assert last == draw_dot(fresh["o"], highlight=steps[-1], title=step_caption(steps[-1], 5, 5)).source
 
 
 def test_backward_frames_can_accumulate_like_backward():
