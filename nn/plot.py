@@ -34,6 +34,9 @@ __all__ = ["plot_decision_boundary", "plot_history", "plot_activation", "plot_ne
 # two classes: red for the first, blue for the second (as in TensorFlow Playground)
 _CLASS_COLOURS = ["#d7301f", "#2b6cb0", "#2f9e44", "#f59f00", "#7048e8", "#495057", "#e64980", "#0c8599"]
 LOG_SCALE_SPAN = 1000.0  # plot_history draws the loss on a log scale when max / min reaches this
+# plot_decision_boundary calls an output constant when (max - min) <= CONSTANT_SPREAD * max(|max|, |min|):
+# differences that small are floating-point rounding, not a picture of the model
+CONSTANT_SPREAD = 1e-9
 
 
 # --------------------------------------------------------------------------
@@ -186,6 +189,11 @@ def plot_decision_boundary(
     ``loss`` you trained with, or ``threshold`` itself. Several outputs: each
     region is coloured by its class, ``argmax`` of the outputs.
 
+    An output that is the same everywhere (its spread at most
+    ``CONSTANT_SPREAD`` = 1e-9 of its size: rounding noise) is drawn as one
+    flat colour on a fixed range, threshold +- max(1, 2 |output - threshold|),
+    without a boundary, and the title and colour bar say "constant output".
+
     The model runs in eval mode without recording a graph (its mode is
     restored). With ``ax=`` the plot goes into your axes, its colour bar
     below it so that it never covers a neighbouring plot, and the figure
@@ -205,15 +213,29 @@ def plot_decision_boundary(
         z = [[outputs[i * resolution + j][0] for j in range(resolution)] for i in range(resolution)]
         flat = [v for row in z for v in row]
         lo, hi = min(flat), max(flat)
-        lo, hi = min(lo, threshold - 1e-9), max(hi, threshold + 1e-9)
         cmap = LinearSegmentedColormap.from_list("boundary", ["#e0785f", "#f7f7f7", "#5fa2d0"])
-        norm = TwoSlopeNorm(vmin=lo, vcenter=threshold, vmax=hi)
-        filled = ax.contourf(gx, gy, z, levels=16, cmap=cmap, norm=norm)
-        ax.contour(gx, gy, z, levels=[threshold], colors="#222222", linewidths=1.5)
+        constant = hi - lo <= CONSTANT_SPREAD * max(abs(lo), abs(hi))
+        if constant:  # one flat colour: contour levels would be drawn from rounding noise
+            value = (lo + hi) / 2 + 0.0  # + 0.0 turns -0.0 into 0.0
+            reach = max(1.0, 2 * abs(value - threshold))
+            lo, hi = threshold - reach, threshold + reach
+            norm = TwoSlopeNorm(vmin=lo, vcenter=threshold, vmax=hi)
+            levels = [lo + (hi - lo) * k / 16 for k in range(17)]
+            filled = ax.contourf(
+                gx, gy, [[value] * resolution] * resolution, levels=levels, cmap=cmap, norm=norm
+            )
+            bar_label = f"model output: constant {value:.4g}"
+            title = title or f"No decision boundary: constant output {value:.4g}"
+        else:
+            lo, hi = min(lo, threshold - 1e-9), max(hi, threshold + 1e-9)
+            norm = TwoSlopeNorm(vmin=lo, vcenter=threshold, vmax=hi)
+            filled = ax.contourf(gx, gy, z, levels=16, cmap=cmap, norm=norm)
+            ax.contour(gx, gy, z, levels=[threshold], colors="#222222", linewidths=1.5)
+            bar_label = "model output"
         if own_figure:
-            fig.colorbar(filled, ax=ax, label="model output", shrink=0.85)
+            fig.colorbar(filled, ax=ax, label=bar_label, shrink=0.85)
         else:  # below the axes: a bar at the side would reach into the neighbouring plot
-            fig.colorbar(filled, ax=ax, label="model output", location="bottom", shrink=0.85, aspect=30)
+            fig.colorbar(filled, ax=ax, label=bar_label, location="bottom", shrink=0.85, aspect=30)
     else:
         k = len(outputs[0])
         z = [
@@ -378,9 +400,11 @@ def plot_neurons(
     """What every neuron computes over the input plane, as TensorFlow Playground shows it.
 
     One row per layer, the output layer last, one small heatmap per neuron:
-    its output for each point (x1, x2) of the plane (blue high, red low). The
-    data points are drawn on the output heatmaps. Layers and neurons count
-    from 0, as in ``model.named_parameters()`` (``layers.0.neurons.2``).
+    its output for each point (x1, x2) of the plane, blue positive and red
+    negative, each neuron on its own range -m..+m where m is its largest
+    |output| (written under its title; the colour bar explains the colours).
+    The data points are drawn on the output heatmaps. Layers and neurons
+    count from 0, as in ``model.named_parameters()`` (``layers.0.neurons.2``).
     """
     _pyplot()
     layers = list(getattr(model, "layers", ()))
@@ -394,8 +418,9 @@ def plot_neurons(
 
     rows = len(layers)
     cols = max(len(layer_acts) for layer_acts in activations)
-    if figsize is None:
-        figsize = (1.3 * cols + 0.8, 1.4 * rows + 0.6)
+    if figsize is None:  # at most about 9 inches wide: readable at a notebook's 900 pixels
+        side = max(0.9, min(1.6, 7.5 / cols))
+        figsize = (side * cols + 1.5, (side + 0.35) * rows + 0.5)
     fig, axes = _subplots(rows, cols, figsize, squeeze=False)
     extent = (gx[0], gx[-1], gy[0], gy[-1])
     for li, layer_acts in enumerate(activations):
@@ -420,8 +445,20 @@ def plot_neurons(
                 interpolation="bilinear",
             )
             if is_output and y is not None:
-                _scatter(ax, X, y, size=7, legend=False)
-            ax.set_title(f"neuron {k}", fontsize=7, pad=2)
-        axes[li][0].set_ylabel(f"layer {li}\n(output)" if is_output else f"layer {li}", fontsize=8)
-    fig.suptitle("What each neuron computes over the input plane", fontsize=9)
+                _scatter(ax, X, y, size=10, legend=False)
+            ax.set_title(f"neuron {k}\nm = {top:.2g}", fontsize=9, pad=3)
+        axes[li][0].set_ylabel(f"layer {li}\n(output)" if is_output else f"layer {li}", fontsize=10)
+    _neuron_colour_bar(fig, axes)
+    fig.suptitle("What each neuron computes over the input plane", fontsize=11)
     return fig
+
+
+def _neuron_colour_bar(fig: Figure, axes: Any) -> None:
+    """One colour bar for all heatmaps: red negative, white 0, blue positive, on each neuron's own -m..+m."""
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.colors import Normalize
+
+    colours = ScalarMappable(norm=Normalize(-1.0, 1.0), cmap="RdBu")
+    bar = fig.colorbar(colours, ax=axes, ticks=[-1.0, 0.0, 1.0], shrink=0.8, aspect=25)
+    bar.ax.set_yticklabels(["-m", "0", "+m"], fontsize=9)
+    bar.set_label("neuron output: red < 0 < blue\n(m: the neuron's largest |output|)", fontsize=9)

@@ -326,12 +326,12 @@ def test_neurons_one_row_per_layer(tmp_path):
     X = [[-1.0, -1.0], [1.0, 1.0], [0.5, -0.5]]
     y = [0, 1, 1]
     fig = plot.plot_neurons(model, X, y, resolution=12)
-    axes = fig.axes
+    axes = _main_axes(fig)
     assert len(axes) == 3 * 4  # rows: two hidden layers and the output; columns: widest layer
     visible = [ax for ax in axes if ax.axison]
     assert len(visible) == 4 + 3 + 1  # one heatmap per neuron
     assert all(len(ax.get_images()) == 1 for ax in visible)
-    titles = [ax.get_title() for ax in visible]
+    titles = [ax.get_title().split("\n")[0] for ax in visible]
     assert titles == [
         "neuron 0",
         "neuron 1",
@@ -354,6 +354,69 @@ def test_neurons_one_row_per_layer(tmp_path):
     # data points only on the output heatmap
     assert len(visible[-1].collections) == 2 and len(visible[0].collections) == 0
     assert _png(fig, tmp_path / "neurons.png") > 1000
+
+
+def test_neurons_colour_bar_says_what_red_and_blue_mean():
+    model = nn.MLP(2, [3, 1], activation="tanh", rng=2)
+    X, y = [[-1.0, -1.0], [1.0, 1.0]], [0, 1]
+    fig = plot.plot_neurons(model, X, y, resolution=8)
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert [t.get_text() for t in bar.get_yticklabels()] == ["-m", "0", "+m"]
+    assert "red < 0 < blue" in bar.get_ylabel() and "largest |output|" in bar.get_ylabel()
+    # each neuron's title gives its m, the largest |output| over the plane, which its colours span
+    first = _main_axes(fig)[0]
+    image = first.get_images()[0]
+    m = float(abs(image.get_array()).max())
+    assert first.get_title() == f"neuron 0\nm = {m:.2g}"
+    assert image.get_clim() == (-m, m) and image.get_cmap().name == "RdBu"
+
+
+@pytest.mark.parametrize("width, most", [(2, 9.0), (8, 9.0), (16, 16 * 0.9 + 1.5)])
+def test_neurons_fonts_are_readable_and_the_figure_fits_a_notebook(width, most):
+    model = nn.MLP(2, [width, 1], rng=0)
+    fig = plot.plot_neurons(model, [[0.0, 0.0], [1.0, 1.0]], resolution=4)
+    assert fig.get_size_inches()[0] <= most  # 9 inches: 900 pixels at a notebook's 100 dpi
+    main = _main_axes(fig)
+    assert min(ax.title.get_fontsize() for ax in main if ax.axison) >= 9
+    assert main[0].yaxis.label.get_fontsize() >= 10
+    assert fig.get_suptitle() == "What each neuron computes over the input plane"
+
+
+def _filled_bands(fig) -> tuple[list[float], list[int]]:
+    """The levels of the filled shading and which of its bands hold any area."""
+    (filled,) = [s for s in _contour_sets(_main_axes(fig)[0]) if s.filled]
+    return [float(v) for v in filled.levels], [k for k, p in enumerate(filled.get_paths()) if len(p.vertices)]
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-12, -3e-11])
+def test_decision_boundary_of_a_constant_output_is_one_flat_colour(noise):
+    X, y = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]], [0, 1, 1]
+    fig = plot.plot_decision_boundary(lambda x: 0.3 + noise * (x[0] - x[1]), X, y, resolution=10)
+    levels, bands = _filled_bands(fig)
+    assert levels[0] == -1.0 and levels[-1] == 1.0 and len(levels) == 17  # threshold 0 +- 1, not the noise
+    assert bands == [10]  # one band: 0.25 <= 0.3 < 0.375
+    assert [s for s in _contour_sets(_main_axes(fig)[0]) if not s.filled] == []  # no boundary line
+    assert _main_axes(fig)[0].get_title() == "No decision boundary: constant output 0.3"
+    (bar,) = [ax for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    assert bar.get_ylabel() == "model output: constant 0.3"
+
+
+def test_decision_boundary_of_a_constant_output_far_from_the_threshold():
+    X, y = [[0.0, 0.0], [1.0, 1.0]], [0, 1]
+    fig = plot.plot_decision_boundary(lambda x: 1.0, X, y, loss="bce", title="saturated")
+    levels, bands = _filled_bands(fig)
+    assert (levels[0], levels[-1]) == (-0.5, 1.5)  # 0.5 +- 2 * |1 - 0.5|
+    assert len(bands) == 1
+    assert _main_axes(fig)[0].get_title() == "saturated"  # your title stays
+    fig = plot.plot_decision_boundary(lambda x: -0.0 * x[0], X, y)  # -0.0 on one side: still constant 0
+    assert _main_axes(fig)[0].get_title() == "No decision boundary: constant output 0"
+
+
+def test_decision_boundary_of_a_nearly_constant_output_still_shows_its_boundary():
+    X, y = [[0.0, 0.0], [1.0, 1.0]], [0, 1]
+    fig = plot.plot_decision_boundary(lambda x: 1e-6 * (x[0] - 0.5), X, y, resolution=11)
+    assert boundary_level(fig) == 0.0
+    assert _main_axes(fig)[0].get_title() == "Decision boundary"
 
 
 def test_neurons_needs_layers():
