@@ -100,7 +100,7 @@ OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
 
 
 HAS_TORCH = importlib.util.find_spec("torch") is not None
-USES_TORCH = re.compile(r"^(import torch|from torch\b)", re.MULTILINE)  # at the top level: a guarded import is optional
+USES_TORCH = re.compile(r"^\s*(import torch|from torch\b)", re.MULTILINE)  # guarded too: its stored outputs show PyTorch
 
 
 def marks(path: Path) -> list:
