@@ -80,7 +80,9 @@ class Module:
     def _walk(self, prefix: str = "", names: bool = True) -> Iterator[tuple[str, Module, list[tuple[str, Value | Module]]]]:
         """(name, module, its children) for this module and every submodule once, depth first.
 
-        With ``names=False`` every name is "" (``parameters()`` needs none and skips building them).
+        A name is dotted with no dot at the end (``"layers.0"``; ``prefix``, default "", for the
+        module itself). With ``names=False`` every name is "" (``parameters()`` needs none and
+        skips building them).
         """
         seen: set[int] = set()
         stack: list[tuple[str, Module]] = [(prefix, self)]
@@ -91,11 +93,15 @@ class Module:
             seen.add(id(module))
             children = module._children(names)
             yield name, module, children
-            subs = [(f"{name}{child}." if names else "", item) for child, item in children if isinstance(item, Module)]
+            subs = [(_join(name, child) if names else "", item) for child, item in children if isinstance(item, Module)]
             stack.extend(reversed(subs))
 
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every submodule once, with dotted names ("" is the module itself)."""
+        """This module and every submodule once, with dotted names, as PyTorch names them.
+
+        ``("", model)`` first (``prefix`` instead of "" when given), then e.g. ``("layers.0", layer)``
+        and ``("layers.0.neurons.3", neuron)``.
+        """
         for name, module, _ in self._walk(prefix):
             yield name, module
 
@@ -114,7 +120,7 @@ class Module:
             for name, item in children:
                 if isinstance(item, Value) and id(item) not in seen:
                     seen.add(id(item))
-                    named.append((prefix + name, item))
+                    named.append((_join(prefix, name), item))
         return named
 
     def parameters(self) -> list[Value]:
@@ -315,6 +321,11 @@ def _named_members(items: list[tuple[str, Any]], names: bool = True) -> list[tup
                 "parameters would get no stable names: use a list instead"
             )
     return found
+
+
+def _join(prefix: str, name: str) -> str:
+    """``prefix.name``, or ``name`` alone for the top module (whose prefix is "")."""
+    return f"{prefix}.{name}" if prefix else name
 
 
 def _holds_members(item: Any) -> bool:

@@ -32,10 +32,23 @@ def test_custom_module_finds_parameters_and_submodules():
     assert names[1:4] == ["hidden.neurons.0.w.0", "hidden.neurons.0.w.1", "hidden.neurons.0.b"]
     assert names[-1] == "out.neurons.0.b"
     assert len(names) == len(set(map(id, net.parameters()))) == 1 + 9 + 4
-    assert [name for name, _ in net.named_modules()][:3] == ["", "hidden.", "hidden.neurons.0."]
+    assert [name for name, _ in net.named_modules()][:3] == ["", "hidden", "hidden.neurons.0"]
     text = repr(net)
     assert text.startswith("Net(14 parameters)")
     assert "(hidden): Layer(2 -> 3 relu, 9 parameters)" in text and "(drop): Dropout(p=0.5)" in text
+
+def test_named_modules_names_have_no_trailing_dot_as_in_pytorch():
+    model = nn.MLP(2, [3, 1])
+    names = [name for name, _ in model.named_modules()]
+    assert names == ["", "layers.0", "layers.0.neurons.0", "layers.0.neurons.1", "layers.0.neurons.2",
+                     "layers.1", "layers.1.neurons.0"]
+    modules = dict(model.named_modules())
+    assert modules["layers.1.neurons.0"] is model.layers[1].neurons[0]
+    # every parameter name is a module name plus the parameter's own name
+    assert all(name.rsplit(".", 2)[0] in modules or name.rsplit(".", 1)[0] in modules for name in model.state_dict())
+    prefixed = [name for name, _ in model.named_modules(prefix="net")]
+    assert prefixed[:3] == ["net", "net.layers.0", "net.layers.0.neurons.0"]
+
 
 def test_train_and_eval_are_recursive_and_return_self():
     net = Net()
@@ -188,8 +201,8 @@ def test_parameters_in_nested_lists_tuples_and_dicts_are_found_and_named():
     assert [p.data for p in model.parameters()[:12]] == [float(i) for i in range(12)]
     assert model.C[3][1] is dict(model.named_parameters())["C.3.1"]
     modules = [name for name, _ in model.named_modules()]
-    assert modules[:4] == ["", "heads.left.", "heads.right.deep.", "stages.0."]
-    assert "stages.1.0." in modules  # the Dropout inside a nested list
+    assert modules[:4] == ["", "heads.left", "heads.right.deep", "stages.0"]
+    assert "stages.1.0" in modules  # the Dropout inside a nested list
     model.eval()
     assert not model.stages[1][0].training and not model.heads["right"]["deep"].training
 
@@ -288,7 +301,7 @@ def test_three_thousand_nested_modules_need_no_recursion():
     model = _deep(3000)
     assert len(model.modules()) == 3000
     names = [name for name, _ in model.named_modules()]
-    assert names[1] == "inner." and names[-1] == "inner." * 2999
+    assert names[1] == "inner" and names[-1] == ".".join(["inner"] * 2999)
     assert model.eval() is model and not any(m.training for m in model.modules())
     assert model.train() is model and all(m.training for m in model.modules())
     with model.evaluating():
