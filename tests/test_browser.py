@@ -27,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from helpers import HAS_DOT
 
 pytestmark = pytest.mark.browser
 
@@ -78,7 +79,7 @@ def find_browser() -> str:
                           ("matplotlib", "matplotlib")):
         if importlib.util.find_spec(module) is None:
             unavailable(f"needs {module} (pip install {extra}, or pip install -e '.[dev]')")
-    if shutil.which("dot") is None:
+    if not HAS_DOT:
         unavailable("needs the Graphviz 'dot' program (sudo apt-get install graphviz)")
     for name in BROWSERS:
         if path := shutil.which(name):

@@ -6,6 +6,7 @@ import itertools
 import random
 
 import pytest
+from helpers import close
 from test_optim import N_PARAMS, N_STEPS, gradient_sequence
 
 from autograd import Value
@@ -34,8 +35,8 @@ def run_both(ours_cls, torch_cls, steps: int = N_STEPS, seed: int = 0, **options
 
 
 def assert_close(ours: list[float], theirs: list[float], tol: float = 1e-10) -> None:
-    for a, b in zip(ours, theirs, strict=True):
-        assert abs(a - b) <= tol * max(1.0, abs(b)), (ours, theirs)
+    assert len(ours) == len(theirs)
+    assert all(close(a, b, rel=tol, abs_=tol) for a, b in zip(ours, theirs)), (ours, theirs)
 
 
 SGD_OPTIONS = [
