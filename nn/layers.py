@@ -391,14 +391,14 @@ class Embedding(Module, saveable=True):
         if is_integer(index):
             return list(self.weight[self._row(index)])
         if isinstance(index, (str, bytes)) or not isinstance(index, Iterable):
-            raise TypeError(f"Embedding takes a row index (an int) or a list of them, got {show(index)}")
+            raise TypeError(f"Embedding takes a row index (an int) or a list of them, got {_shown_index(index)}")
         return [v for i in index for v in self.weight[self._row(i)]]
 
     def _row(self, i: object) -> int:
         if not is_integer(i):
-            raise TypeError(f"Embedding row indices are whole numbers, got {show(i)}")
+            raise TypeError(f"Embedding row indices are whole numbers, got {_shown_index(i)}")
         if not 0 <= i < len(self.weight):  # type: ignore[operator]
-            raise IndexError(f"{self!r} has rows 0 to {len(self.weight) - 1}, got index {i}")
+            raise IndexError(f"{self!r} has rows 0 to {len(self.weight) - 1}, got index {_shown_index(i)}")
         return int(i)  # type: ignore[call-overload]
 
     def config(self) -> dict[str, Any]:
@@ -415,3 +415,21 @@ class Embedding(Module, saveable=True):
 
     def __repr__(self) -> str:
         return f"Embedding({self.num_embeddings}, {self.embedding_dim}, {_plural(self.num_parameters(), 'parameter')})"
+
+
+_LONGEST_SHOWN = 10**30  # a whole number this large is described by its size, not printed
+
+
+def _shown_index(i: object) -> str:
+    """An index for an error message: small whole numbers as they are, huge ones by their digit count.
+
+    Printing a 5,000-digit integer is slow and exceeds Python's digit limit, so its size is
+    worked out from its bit length instead.
+    """
+    if is_integer(i) and not -_LONGEST_SHOWN < i < _LONGEST_SHOWN:  # type: ignore[operator]
+        bits = abs(int(i)).bit_length()  # type: ignore[call-overload]
+        digits = int(bits * 0.30103) + 1  # log10(2) = 0.30103: this or one fewer digits
+        return f"{'a negative' if i < 0 else 'an'} int of about {digits:,} digits"  # type: ignore[operator]
+    if is_integer(i):
+        return str(int(i))  # type: ignore[call-overload]
+    return show(i)

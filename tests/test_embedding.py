@@ -85,6 +85,23 @@ def test_bad_indices_are_explained(index, error, message):
         nn.Embedding(5, 3, rng=0)(index)
 
 
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ([10**4000], "got index an int of about 4,001 digits"),
+        ([10**5000], "got index an int of about 5,001 digits"),
+        (-(10**50), "got index a negative int of about 51 digits"),
+        (10**29, "got index " + str(10**29)),
+    ],
+)
+def test_huge_indices_are_described_by_their_size_not_printed(index, message):
+    with pytest.raises(IndexError) as caught:
+        nn.Embedding(3, 2, rng=0)(index)
+    text = str(caught.value)
+    assert text == "Embedding(3, 2, 6 parameters) has rows 0 to 2, " + message
+    assert len(text) < 100
+
+
 @pytest.mark.parametrize(("args", "message"), [((0, 3), "num_embeddings"), ((5, 0), "embedding_dim"), ((5.0, 3), "got float 5.0")])
 def test_bad_sizes_are_explained(args, message):
     with pytest.raises(ValueError, match=message):
