@@ -327,3 +327,20 @@ def test_fit_compile_refuses_dropout_and_bad_values():
     with pytest.raises(TypeError, match="compile is True or False, got str"):
         nn.fit(plain, [[0.0, 1.0]], [1.0], "mse", nn.optim.SGD(plain.parameters(), lr=0.1), epochs=1, progress=False,
                compile="yes")
+
+
+# ---- the playground trains with compiled code --------------------------------------------------------
+@pytest.mark.parametrize("settings", [{}, {"activation": "relu", "regularization": "l2", "regularization_rate": 0.01},
+                                      {"activation": "leaky_relu", "optimizer": "adam", "batch_size": None,
+                                       "regularization": "l1", "regularization_rate": 0.003}])
+def test_playground_steps_equal_eager_steps(settings):
+    from autograd.compile import Compiled
+    from nn.playground import Playground
+
+    compiled, eager = Playground(**settings), Playground(**settings)
+    assert isinstance(compiled._forward, Compiled)
+    eager._forward = eager.model  # the same training on the eager network
+    for _ in range(3):
+        assert compiled.step() == eager.step()
+    assert compiled.train_loss == eager.train_loss and compiled.test_loss == eager.test_loss
+    assert [p.data for p in compiled.model.parameters()] == [p.data for p in eager.model.parameters()]
