@@ -435,6 +435,19 @@ def test_predict_runs_a_saved_dropout_layer_as_the_identity(run, tmp_path):
     assert (result.code, result.out) == (0, "1 2\n")
 
 
+def test_predict_reads_whole_numbers_as_row_indices_for_an_embedding(run, tmp_path):
+    emb = nn.Embedding(3, 2, rng=0)
+    emb.save(tmp_path / "emb.json")
+    rows = [f"{v.data:.10g}" for i in (1, 0) for v in emb.weight[i]]
+    result = run("predict", "emb.json", "1", "0")
+    assert (result.code, result.out) == (0, " ".join(rows) + "\n")
+    assert_usage_error(run("predict", "emb.json", "1.5"), r"^chainrule predict: error: Embedding row indices are whole numbers, got float 1.5$")
+    assert_usage_error(run("predict", "emb.json", "7"), r"Embedding\(3, 2, 6 parameters\) has rows 0 to 2, got index 7$")
+    assert_usage_error(run("predict", "emb.json", "x"), "expected a number, got 'x'")
+    nn.MLP(2, [1], rng=0).save(tmp_path / "mlp.json")  # a model over numbers still reads "1" as 1.0
+    assert run("predict", "mlp.json", "1", "0").out == run("predict", "mlp.json", "1.0", "0.0").out
+
+
 def bad_model_files(folder: Path) -> dict[str, str]:
     """name -> pattern of its one-line error."""
     nn.MLP(2, [2, 1], rng=0).save(folder / "good.json")

@@ -18,10 +18,14 @@ examples:
   chainrule predict xor.json 0 1
   chainrule predict iris.json 5.1 3.5 1.4 0.2
 
+  chainrule predict embedding.json 2 0
+
   Prints the model's output (its scores) on the first line. For a
   classifier, the second line is the predicted class (and its name, for
   a model saved by 'chainrule train --save' on iris): the largest of
-  several scores, or for one score, the side of the split it falls on."""
+  several scores, or for one score, the side of the split it falls on.
+  A model that looks rows up in an Embedding takes whole numbers (row
+  indices); every other model takes numbers."""
 
 
 def add_predict_parser(sub: Any) -> None:
@@ -33,16 +37,39 @@ def add_predict_parser(sub: Any) -> None:
         formatter_class=formatter,
     )
     parser.add_argument("model", help="a model file written by --save")
-    parser.add_argument("inputs", nargs="+", type=finite_number, metavar="X", help="the input numbers")
+    parser.add_argument("inputs", nargs="+", type=number_text, metavar="X", help="the input numbers")
     parser.set_defaults(func=cmd_predict)
+
+
+def number_text(text: str) -> str:
+    """An argument type: a finite number, kept as written until the model says how to read it."""
+    finite_number(text)  # refuses what is not a finite number before the model is loaded
+    return text
+
+
+def model_inputs(model: Any, texts: list[str]) -> list[float | int]:
+    """The inputs as ``model`` takes them: row indices (ints) for a model holding an
+    ``nn.Embedding``, whose lookups take whole numbers; floats for every other model."""
+    if any(isinstance(m, nn.Embedding) for m in model.modules()):
+        return [_index(text) for text in texts]
+    return [finite_number(text) for text in texts]
+
+
+def _index(text: str) -> int | float:
+    """``"3"`` as the row index 3; a number that is not whole stays a float for the model to refuse."""
+    try:
+        return int(text)
+    except ValueError:
+        return finite_number(text)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     model = load_model(args.model)
+    inputs = model_inputs(model, list(args.inputs))
     with model.evaluating():  # eval mode: dropout off, so the answer is the same on every run
         try:
-            out = model(list(args.inputs))
-        except ValueError as err:
+            out = model(inputs)
+        except (ValueError, TypeError, IndexError) as err:  # the input does not fit the model
             raise UsageError(shorten(str(err))) from None
     scores = _scores(out)
     print(" ".join(f"{s:.10g}" for s in scores))
