@@ -94,6 +94,7 @@ CONVERTED = {
     "09_a_real_classifier.ipynb",
     "07_weight_initialisation.ipynb",
     "10_playground.ipynb",
+    "11_compiling_a_graph.ipynb",
 }
 LESSONS = [p for p in NOTEBOOKS if p.name in CONVERTED]
 OTHERS = [p for p in NOTEBOOKS if p.name not in CONVERTED]
