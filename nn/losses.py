@@ -225,6 +225,12 @@ def cross_entropy(logits: Sequence[Any], target: int | Sequence[int], reduction:
         if len(logits) != len(target):
             raise ValueError(f"cross_entropy(): got {len(logits)} logit lists but {len(target)} class indices")
         rows, classes = [list(row) for row in logits], list(target)
+    elif _is_list(target):  # one score per example, as a one-output model gives
+        raise ValueError(
+            f"cross_entropy(): got {len(logits)} single scores and {len(target)} class indices, but cross-entropy "
+            "needs one output per class: a model with k outputs for k classes (e.g. MLP(2, [8, 2]) for two "
+            "classes), giving a list of k logits per example. For one output and 0/1 targets use \"bce_logits\""
+        )
     else:
         rows, classes = [list(logits)], [target]
     parents: list[Value] = []

@@ -81,6 +81,23 @@ def test_clear_errors(call, error, message):
         call()
 
 
+def test_cross_entropy_of_a_one_output_model_asks_for_one_output_per_class():
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0]
+    model = nn.MLP(2, [2, 1], rng=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError) as caught:
+        nn.fit(model, X, y, loss="ce", optimizer=nn.optim.SGD(model.parameters(), lr=0.1), epochs=1, progress=False)
+    assert str(caught.value).startswith(
+        "cross_entropy(): got 4 single scores and 4 class indices, but cross-entropy needs one output per class: "
+        "a model with k outputs for k classes"
+    )
+    assert "bce_logits" in str(caught.value)
+    assert model.state_dict() == before
+    with pytest.raises(ValueError, match="got 2 single scores and 2 class indices"):
+        nn.cross_entropy([Value(0.3), Value(-1.0)], [0, 1])
+    assert close(nn.cross_entropy([Value(0.3), Value(-1.0)], 0).data, math.log(1 + math.exp(-1.3)))  # one example still works
+
+
 def test_bce_at_zero_and_one_is_clamped_at_100():
     ps = [Value(0.0), Value(1.0)]
     loss = nn.binary_cross_entropy(ps, [1, 0])
