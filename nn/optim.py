@@ -96,6 +96,7 @@ class Optimizer:
 
     _hyper: tuple[str, ...] = ()
     _buffers: tuple[str, ...] = ()
+    _nonnegative: tuple[str, ...] = ()  # buffers of squared gradients, which no run makes negative
 
     def __init__(self, params: Iterable[Value], lr: float, **settings: Any) -> None:
         name = type(self).__name__
@@ -165,8 +166,15 @@ class Optimizer:
                 raise ValueError(f"buffer {b!r} must be a list of numbers, got {_checks.show(values)}")
             if len(values) != len(self.params):
                 raise ValueError(f"buffer {b!r} has {len(values)} entries for {len(self.params)} parameters")
-            # nan or inf may be in a buffer legitimately (a run that diverged), so any real number is kept
+            # nan or inf may be in a buffer legitimately (a run whose gradients became nan or inf), so they are kept
             checked[b] = [_checks.real(v, f"{name} buffer {b}[{i}]", finite=False) for i, v in enumerate(values)]
+            if b in self._nonnegative:  # a mean of squares: a negative one only comes from a corrupted state
+                for i, v in enumerate(checked[b]):
+                    if v < 0.0:
+                        raise ValueError(
+                            f"{name} buffer {b}[{i}] is {v!r}, but it is a mean of squared gradients, never "
+                            "negative: this state is corrupted. Nothing was changed."
+                        )
         return checked
 
     def __repr__(self) -> str:
@@ -244,6 +252,7 @@ class Adam(Optimizer):
 
     _hyper = ("betas", "eps", "weight_decay", "amsgrad")
     _buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _nonnegative = ("exp_avg_sq", "max_exp_avg_sq")
     exp_avg: list[float]
     exp_avg_sq: list[float]
     max_exp_avg_sq: list[float]
@@ -333,6 +342,7 @@ class RMSprop(Optimizer):
 
     _hyper = ("alpha", "eps", "weight_decay", "momentum", "centered")
     _buffers = ("square_avg", "grad_avg", "momentum_buffer")
+    _nonnegative = ("square_avg",)
     square_avg: list[float]
     grad_avg: list[float]
     momentum_buffer: list[float]

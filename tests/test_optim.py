@@ -273,6 +273,46 @@ def test_a_bad_buffer_raises_and_changes_nothing(buffers, message):
     assert opt.lr == 0.01 and opt.exp_avg == [0.0, 0.0]
 
 
+@pytest.mark.parametrize(
+    ("make", "buffer", "value"),
+    [
+        (lambda ps: Adam(ps, lr=0.01), "exp_avg_sq", -1.0),
+        (lambda ps: AdamW(ps, lr=0.01), "exp_avg_sq", -1e-300),
+        (lambda ps: Adam(ps, lr=0.01, amsgrad=True), "max_exp_avg_sq", -5.0),
+        (lambda ps: RMSprop(ps, lr=0.01), "square_avg", -1.0),
+        (lambda ps: RMSprop(ps, lr=0.01, centered=True), "square_avg", -math.inf),
+    ],
+)
+def test_a_negative_mean_of_squared_gradients_is_refused_and_changes_nothing(make, buffer, value):
+    p, q = Value(1.0), Value(2.0)
+    opt = make([p, q])
+    p.grad, q.grad = 0.5, -0.25
+    opt.step()
+    before = json.dumps(opt.state_dict())
+    state = opt.state_dict()
+    state["state"][buffer] = [0.25, value]
+    with pytest.raises(ValueError) as caught:
+        opt.load_state_dict(state)
+    assert str(caught.value) == (
+        f"{type(opt).__name__} buffer {buffer}[1] is {value!r}, but it is a mean of squared gradients, never "
+        "negative: this state is corrupted. Nothing was changed."
+    )
+    assert json.dumps(opt.state_dict()) == before and (p.data, q.data) != (1.0, 2.0)
+
+
+def test_nan_and_inf_squared_gradients_of_a_diverged_run_round_trip():
+    p = Value(1.0)
+    opt = Adam([p], lr=0.01, amsgrad=True)
+    p.grad = math.nan  # a run whose loss became nan
+    opt.step()
+    state = opt.state_dict()
+    assert math.isnan(state["state"]["exp_avg_sq"][0]) and math.isnan(state["state"]["max_exp_avg_sq"][0])
+    state["state"]["exp_avg_sq"] = [math.inf]  # an overflowing gradient's square
+    fresh = Adam([Value(1.0)], lr=0.01, amsgrad=True)
+    fresh.load_state_dict(state)
+    assert fresh.exp_avg_sq == [math.inf] and math.isnan(fresh.max_exp_avg_sq[0]) and fresh.steps == 1
+
+
 def test_sgd_settings_are_checked_on_load_as_in_the_constructor():
     opt = SGD([Value(1.0)], lr=0.1, momentum=0.9)
     for bad, error, message in [
