@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from . import floats
-from .engine import MAKE_OP, Value, _leaves_and_computed
+from .engine import MAKE_OP, Value, leaves_and_computed
 from .floats import as_float
 from .grad_mode import MODE, current_mode
 
@@ -641,7 +641,7 @@ def _graph(outputs: list[Value]) -> tuple[list[Value], list[Value]]:
     nodes: list[Value] = []
     seen: set[int] = set()
     for out in outputs:
-        ls, ns = _leaves_and_computed(out)
+        ls, ns = leaves_and_computed(out)
         leaves.extend(v for v in ls if id(v) not in seen and not seen.add(id(v)))  # type: ignore[func-returns-value]
         nodes.extend(v for v in ns if id(v) not in seen and not seen.add(id(v)))  # type: ignore[func-returns-value]
     for leaf in leaves:

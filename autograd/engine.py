@@ -244,7 +244,7 @@ class Value:
                 for _ in self.backward_steps():
                     pass
                 return
-            leaves, nodes = _leaves_and_computed(self)
+            leaves, nodes = leaves_and_computed(self)
             if _has_compiled(leaves):  # outputs of autograd.compile: their backward is generated code
                 from .compile import backward_through_compiled
 
@@ -267,7 +267,7 @@ class Value:
         one edge and yields the ``Step`` it applied. Exhausting the generator
         leaves exactly the gradients ``backward()`` gives.
         """
-        leaves, nodes = _leaves_and_computed(self)
+        leaves, nodes = leaves_and_computed(self)
         if _has_compiled(leaves):
             raise TypeError(
                 "backward_steps() and detect_anomaly() cannot step inside compiled code: "
@@ -400,11 +400,11 @@ def topological_order(root: Value, leaves: bool = True) -> list[Value]:
     The leaves (inputs, weights, constants) come first, then the computed
     nodes. With ``leaves=False`` only the computed nodes are listed.
     """
-    found, computed = _leaves_and_computed(root)
+    found, computed = leaves_and_computed(root)
     return found + computed if leaves else computed
 
 
-def _leaves_and_computed(root: Value) -> tuple[list[Value], list[Value]]:
+def leaves_and_computed(root: Value) -> tuple[list[Value], list[Value]]:
     """The leaves behind ``root``, and its computed nodes in topological order.
 
     An iterative depth-first search (no recursion, so a graph a million nodes

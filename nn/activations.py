@@ -56,18 +56,25 @@ def identity(x: Scalar) -> Value:
     return _value(x)
 
 
+def _step_rule(z: float) -> tuple[float, tuple[float]]:
+    return (1.0 if z > 0.0 else 0.0), (0.0,)
+
+
 def step(x: Scalar) -> Value:
     """Heaviside step: 1 if z > 0 else 0.   d/dz = 0 (nothing flows back: why perceptrons
     are trained by their own rule, not by gradient descent)."""
     x = _value(x)
-    return make_op("step", 1.0 if x.data > 0.0 else 0.0, (x,), (0.0,))
+    return make_op("step", _step_rule(x.data)[0], (x,), (0.0,), replay=_step_rule)
+
+
+def _sign_rule(z: float) -> tuple[float, tuple[float]]:
+    return (1.0 if z > 0.0 else (-1.0 if z < 0.0 else 0.0)), (0.0,)
 
 
 def sign(x: Scalar) -> Value:
     """1 if z > 0, -1 if z < 0, 0 at 0.   d/dz = 0 (as torch.sign)."""
     x = _value(x)
-    z = x.data
-    return make_op("sign", 1.0 if z > 0.0 else (-1.0 if z < 0.0 else 0.0), (x,), (0.0,))
+    return make_op("sign", _sign_rule(x.data)[0], (x,), (0.0,), replay=_sign_rule)
 
 
 def sigmoid(x: Scalar) -> Value:
@@ -115,7 +122,12 @@ def maxout(values: Sequence[Scalar]) -> Value:
     Ties share the gradient evenly (1/k each), as ``torch.max`` does.
     """
     xs = _values(values, "maxout")
-    data = [x.data for x in xs]
+    top, local_grads = _maxout_rule(*(x.data for x in xs))
+    return make_op("maxout", top, xs, local_grads, replay=_maxout_rule)
+
+
+def _maxout_rule(*data: float) -> tuple[float, list[float]]:
+    """(the maximum, its local derivatives): 1/k for each of the k largest, 0 for the others."""
     if any(d != d for d in data):  # nan wins, as in torch
         winners = [d != d for d in data]
         top = math.nan
@@ -123,7 +135,7 @@ def maxout(values: Sequence[Scalar]) -> Value:
         top = max(data)
         winners = [d == top for d in data]
     share = 1.0 / sum(winners)
-    return make_op("maxout", top, xs, [share if won else 0.0 for won in winners])
+    return top, [share if won else 0.0 for won in winners]
 
 
 def softmax(values: Sequence[Scalar]) -> list[Value]:

@@ -192,3 +192,26 @@ def test_register_activation_errors(args, error, message):
     with pytest.raises(error, match=message):
         nn.register_activation(*args)
     assert "swish" not in ACTIVATIONS and "my swish" not in ACTIVATIONS
+
+
+def test_step_sign_and_maxout_replay_under_compile_as_eager():
+    import autograd
+
+    w = [Value(0.5), Value(-0.3)]
+
+    def f(x1, x2):
+        a = x1 * w[0] + x2 * w[1]
+        return nn.maxout([nn.sign(a) + a, nn.step(a) * a, a * 0.5])
+
+    compiled = autograd.compile(f)
+    for xs in ([1.0, 2.0], [-3.0, 1.0], [2.0, -1.0]):  # the winner and the branches change between calls
+        out = compiled(*xs)
+        out.backward()
+        got = [p.grad for p in w]
+        for p in w:
+            p.grad = 0.0
+        eager = f(*[Value(x) for x in xs])
+        eager.backward()
+        assert out.data == eager.data and got == [p.grad for p in w]
+        for p in w:
+            p.grad = 0.0

@@ -386,3 +386,12 @@ def test_backward_caption_is_the_one_backward_frames_writes():
     caption = step_caption(step, 1, total)
     assert caption.startswith(f"step 1 of {total}: ") and ".grad += d" in caption
     assert caption.split(": ", 1)[1].split(" = ")[-1] in source
+
+
+def test_half_finished_backward_draws_what_it_has_not_reached_grey():
+    from autograd.draw import UNREACHED_COLOR
+
+    pg = small()
+    pg.backward_step()
+    halfway = pg.draw_backward().source
+    assert UNREACHED_COLOR in halfway and "not reached yet" in halfway

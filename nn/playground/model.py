@@ -415,6 +415,8 @@ class Playground:
                 total = sum(len(v.parents) for v in topological_order(root))  # one step per edge
                 title = step_caption(step, len(self.applied_steps), total)
             draw_kwargs.setdefault("color_grad", True)
+            # what the pass has not reached yet is drawn grey, not as a gradient of exactly 0
+            draw_kwargs.setdefault("reached", {root, *(s.parent for s in self.applied_steps)})
             return draw_dot(root, highlight=step, title=title, **draw_kwargs)
 
     # ------------------------------------------------------------------
