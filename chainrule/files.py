@@ -46,9 +46,13 @@ def check_output(path: str | os.PathLike[str]) -> Path:
     try:
         info = os.stat(path)  # follows a symlink: a link to a regular file is written through
     except FileNotFoundError:
-        folder = path.parent
-        if not folder.is_dir():
-            raise UsageError(f"cannot write {_shown(path)}: the folder {_shown(folder)} does not exist") from None
+        if not path.parent.is_dir():
+            raise UsageError(f"cannot write {_shown(path)}: the folder {_shown(path.parent)} does not exist") from None
+        target = Path(os.path.realpath(path))  # a dangling symlink is written through to where it points
+        if not target.parent.is_dir():
+            raise UsageError(
+                f"cannot write {_shown(path)}: it is a symbolic link to {_shown(target)}, whose folder does not exist"
+            ) from None
         return path
     except OSError as err:
         raise UsageError(f"cannot write {_shown(path)}: {err.strerror}") from None
@@ -114,7 +118,9 @@ CLASSES_KEY = "classes"
 
 def save_classes(path: str | os.PathLike[str], names: Sequence[str] | None, threshold: float | None) -> None:
     """Record in the model file at ``path`` what its outputs mean (see the module docstring)."""
-    document = json.loads(serialize.read_file(path))
+    document = serialize.parse_json(serialize.read_file(path))
+    if not isinstance(document, dict):
+        raise ValueError(f"cannot record the classes in {_shown(path)}: it no longer holds a model")
     document[CLASSES_KEY] = {"names": None if names is None else list(names), "threshold": threshold}
     serialize.write_file(path, json.dumps(document, indent=1, allow_nan=False).encode("utf-8"))
 
@@ -122,8 +128,8 @@ def save_classes(path: str | os.PathLike[str], names: Sequence[str] | None, thre
 def read_classes(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The ``"classes"`` record of a model file ``load_model`` has read, or ``None`` without one."""
     try:
-        record = json.loads(serialize.read_file(path)).get(CLASSES_KEY)
-    except (OSError, ValueError, RecursionError, AttributeError):
+        record = serialize.parse_json(serialize.read_file(path)).get(CLASSES_KEY)  # type: ignore[attr-defined]
+    except (OSError, ValueError, AttributeError):
         return None  # the file changed since it was loaded: predict without names
     if record is None:
         return None

@@ -14,15 +14,19 @@ Files are never pickled, so loading one runs no code from it.
 
 Loading treats the file as untrusted. It refuses what is not a regular file
 (a folder, a FIFO, a device) without waiting on it, reads at most
-``MAX_FILE_BYTES``, and checks that the config describes exactly as many
-parameters as the file stores, and at most ``MAX_PARAMETERS``, before it
-builds anything. Every problem is a ``ValueError`` that says what is wrong.
+``MAX_FILE_BYTES``, counts the JSON objects, lists and commas in the raw text
+before parsing it (``check_json_size``: a model file has a handful of
+containers and about one value per weight), and checks that the config
+describes exactly as many parameters as the file stores, and at most
+``MAX_PARAMETERS``, before it builds anything. Every problem is a
+``ValueError`` that says what is wrong, running out of memory included.
 
-Saving writes a temporary file with an unpredictable name next to the target
-(created exclusively, so nothing planted under that name is followed), then
-renames it over the target: a crash never leaves a half-written model. A
+Saving writes a temporary file with a short unpredictable name next to the
+target (created exclusively, so nothing planted under that name is followed),
+then renames it over the target: a crash never leaves a half-written model. A
 symbolic link is written through to the file it points to, and an existing
-file keeps its permissions.
+file keeps its permissions. A save that fails raises one ``ValueError`` naming
+the file the caller gave.
 
 ``MODULE_TYPES`` lists the module classes a file may name; a class joins it
 with ``class MyModel(nn.Module, saveable=True)``.
@@ -30,6 +34,7 @@ with ``class MyModel(nn.Module, saveable=True)``.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -47,6 +52,10 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_FILE_BYTES",
     "MAX_PARAMETERS",
+    "MAX_JSON_CONTAINERS",
+    "MAX_JSON_VALUES",
+    "check_json_size",
+    "parse_json",
     "MODULE_TYPES",
     "register_module_type",
     "save_model",
@@ -60,8 +69,12 @@ __all__ = [
 
 FORMAT = "chainrule-model"  # marker written into every saved model
 FORMAT_VERSION = 1
-MAX_FILE_BYTES = 100 * 1024 * 1024  # 100 MB: several million weights
-MAX_PARAMETERS = 10_000_000  # far beyond what a scalar engine trains, far below what exhausts memory
+MAX_PARAMETERS = 1_000_000  # far beyond what a scalar engine trains (a 1M-weight model takes ~600 MB to load)
+# A saved weight takes about 53 bytes ('  "layers.0.neurons.998.w.999": -0.031631417859574524,\n');
+# 64 per weight leaves room for longer names and numbers.
+MAX_FILE_BYTES = 64 * MAX_PARAMETERS
+MAX_JSON_CONTAINERS = 10_000  # objects and lists in a model file: the document, config, state dict, a few lists
+MAX_JSON_VALUES = MAX_PARAMETERS + 100_000  # commas: one per weight, plus config lists such as layer widths
 
 MODULE_TYPES: dict[str, type[Module]] = {}  # class name -> class, for the "type" field
 
@@ -119,25 +132,45 @@ def save_model(model: Module, path: str | os.PathLike[str]) -> None:
 
 
 def write_file(path: str | os.PathLike[str], data: bytes) -> None:
-    """Replace the regular file at ``path`` (or the file a symlink there points to) with ``data``, atomically."""
-    target = os.path.realpath(os.fspath(path))  # through symlinks, to the file they name
+    """Replace the regular file at ``path`` (or the file a symlink there points to) with ``data``, atomically.
+
+    Whatever stops the write (a missing folder, a device, a pipe, a full disk,
+    no permission) raises one ``ValueError`` that names ``path`` as given, never
+    the temporary file; the old file, if any, is left as it was.
+    """
+    given = os.fspath(path)
+    shown = shorten(given, 200)
     try:
-        existing: os.stat_result | None = os.stat(target)
+        existing: os.stat_result | None = os.stat(given)  # follows links, /proc/self/fd/0 to its pipe included
     except FileNotFoundError:
         existing = None
+    except OSError as error:
+        raise ValueError(f"cannot write {shown!r}: {error.strerror or error}") from None
     if existing is not None and not stat.S_ISREG(existing.st_mode):
-        raise ValueError(f"cannot write {os.fspath(path)!r}: it is {_kind_of(existing.st_mode)}, not a regular file")
+        raise ValueError(f"cannot write {shown!r}: it is {_kind_of(existing.st_mode)}, not a regular file")
+    target = os.path.realpath(given)  # through symlinks, to the file they name
+    try:
+        _replace_file(target, data, existing)
+    except OSError as error:
+        raise ValueError(f"cannot write {shown!r}: {_write_problem(error, given, target)}") from None
+
+
+_TMP_NAME_CHARS = 32  # of the target's name kept in the temporary name, which must stay a legal name itself
+
+
+def _replace_file(target: str, data: bytes, existing: os.stat_result | None) -> None:
+    """Write ``data`` to a new temporary file in ``target``'s folder, then rename it over ``target``."""
     folder, name = os.path.split(target)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     for _ in range(100):  # a random name that nobody can prepare in advance; O_EXCL never reuses one
-        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(8)}.tmp")
+        tmp = os.path.join(folder, f".{name[:_TMP_NAME_CHARS]}.{secrets.token_hex(8)}.tmp")
         try:
             fd = os.open(tmp, flags, 0o666)  # the umask applies, as for any new file
             break
         except FileExistsError:
             continue
     else:
-        raise FileExistsError(f"cannot create a temporary file next to {target!r}")
+        raise FileExistsError(errno.EEXIST, "no unused temporary name could be found in its folder")
     try:
         try:
             if existing is not None:
@@ -155,6 +188,23 @@ def write_file(path: str | os.PathLike[str], data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _write_problem(error: OSError, given: str, target: str) -> str:
+    """Why a write failed, in words about the file the caller named."""
+    folder = os.path.dirname(target) or "."
+    if os.path.islink(given):
+        link = f"it is a symbolic link to {shorten(target, 120)!r}"
+        if isinstance(error, FileNotFoundError) and not os.path.isdir(folder):
+            return f"{link}, whose folder does not exist"
+        return f"{link}, which cannot be written: {_write_problem(error, target, target)}"
+    if isinstance(error, FileNotFoundError):
+        if not os.path.isdir(folder):
+            return f"the folder {shorten(os.path.dirname(given) or '.', 120)!r} does not exist"
+        return f"no new file can be created in the folder {shorten(folder, 120)!r}"
+    if isinstance(error, PermissionError):
+        return f"permission denied in the folder {shorten(folder, 120)!r}"
+    return str(error.strerror or error)
 
 
 def _copy_permissions(fd: int, tmp: str, existing: os.stat_result) -> None:
@@ -204,8 +254,9 @@ def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
         if not stat.S_ISREG(opened.st_mode):
             raise ValueError(f"{name!r} is {_kind_of(opened.st_mode)}, not a model file")
         chunks, size = [], 0
+        want = min(opened.st_size + 1, limit + 1)  # usually the whole file in one read, so it is held once
         while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            chunk = os.read(fd, max(want - size, min(1 << 20, limit + 1 - size)))
             if not chunk:
                 break
             chunks.append(chunk)
@@ -215,6 +266,47 @@ def read_file(path: str | os.PathLike[str], limit: int | None = None) -> bytes:
     if size > limit:
         raise ValueError(f"{name!r} is larger than {limit:,} bytes, the most a model file may be")
     return b"".join(chunks)
+
+
+def check_json_size(
+    text: str | bytes, what: str = "a model file", max_containers: int | None = None, max_values: int | None = None
+) -> None:
+    """Refuse, before parsing, a JSON text with more objects and lists or more values than ``what`` holds.
+
+    Parsing builds a Python object for every value, so a small file of many
+    tiny ones (``[{}, {}, ...]``) costs far more memory than its size. Counting
+    ``{``, ``[`` and ``,`` bounds that in one fast pass over the text (a count
+    that includes the same characters inside strings only errs towards refusing).
+    Defaults: ``MAX_JSON_CONTAINERS`` and ``MAX_JSON_VALUES``.
+    """
+    max_containers = MAX_JSON_CONTAINERS if max_containers is None else max_containers
+    max_values = MAX_JSON_VALUES if max_values is None else max_values
+    brace, bracket, comma = ("{", "[", ",") if isinstance(text, str) else (b"{", b"[", b",")
+    containers = text.count(brace) + text.count(bracket)  # type: ignore[arg-type]
+    if containers > max_containers:
+        raise ValueError(f"it holds {containers:,} JSON objects and lists; {what} has at most {max_containers:,}")
+    values = text.count(comma)  # type: ignore[arg-type]
+    if values > max_values:
+        raise ValueError(f"it holds about {values:,} JSON values; {what} has at most {max_values:,}")
+
+
+def parse_json(
+    text: str | bytes, what: str = "a model file", max_containers: int | None = None, max_values: int | None = None
+) -> object:
+    """``json.loads(text)`` after ``check_json_size``; every failure is a ``ValueError`` saying why.
+
+    Too many values, too deep nesting, invalid JSON or UTF-8, an integer over
+    Python's digit limit and running out of memory all become ``ValueError``.
+    """
+    check_json_size(text, what, max_containers, max_values)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("its JSON is nested too deeply") from None
+    except MemoryError:
+        raise ValueError(f"it is too large to read as {what}: ran out of memory") from None
+    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, and ints over Python's digit limit
+        raise ValueError(f"it is not valid JSON, perhaps truncated or corrupt ({shorten(str(error), 120)})") from None
 
 
 def read_model(path: str | os.PathLike[str], expected: type[Module] | None = None) -> Module:
@@ -227,14 +319,20 @@ def read_model(path: str | os.PathLike[str], expected: type[Module] | None = Non
     raises ``OSError``; everything else wrong raises ``ValueError``.
     """
     name = os.fspath(path)
-    where = f"{name!r} is not a chainrule model file"
     raw = read_file(name)
     try:
-        document = json.loads(raw.decode("utf-8"))
-    except RecursionError:
-        raise ValueError(f"{where}: its JSON is nested too deeply") from None
-    except (UnicodeDecodeError, ValueError) as error:  # JSONDecodeError, and ints over Python's digit limit
-        raise ValueError(f"{where}: it is not valid JSON, perhaps truncated or corrupt ({shorten(str(error), 120)})") from None
+        return _build_model(name, raw, expected)
+    except MemoryError:  # a file within every limit that still does not fit in this machine's memory
+        raise ValueError(f"{name!r} is too large to load: the computer ran out of memory") from None
+
+
+def _build_model(name: str, raw: bytes, expected: type[Module] | None) -> Module:
+    """The model a model file's bytes describe, every size checked before it is built."""
+    where = f"{name!r} is not a chainrule model file"
+    try:
+        document = parse_json(raw)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ValueError(f"{where}: it has no \"format\": \"{FORMAT}\" marker")
     version = document.get("version")

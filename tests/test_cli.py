@@ -288,7 +288,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monk
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match="No space"):
+    with pytest.raises(ValueError, match=r"^cannot write '.*g\.dot': No space left on device$"):
         atomic_write(target, b"new")
     assert target.read_text() == "old"
     assert leftovers(tmp_path) == []
@@ -495,6 +495,36 @@ def bomb(folder: Path, name: str, **config: object) -> str:
 def test_a_tiny_file_describing_a_huge_model_is_refused_before_anything_is_built(run, tmp_path, config):
     result = run("predict", bomb(tmp_path, "bomb.json", **config), "1")
     assert_usage_error(result, "parameters")
+
+
+def test_a_file_of_many_tiny_values_is_one_short_line_and_status_2(run, tmp_path):
+    document = json.loads((tmp_path / bomb(tmp_path, "pad.json")).read_text())
+    (tmp_path / "pad.json").write_text(json.dumps({**document, "pad": [{}] * 20_000}))
+    assert_usage_error(run("predict", "pad.json", "1", "2"), "holds 20,005 JSON objects and lists; a model file has at most 10,000$")
+
+
+def test_running_out_of_memory_while_loading_is_one_short_line_and_status_2(run, tmp_path, monkeypatch):
+    nn.MLP(2, [1], rng=0).save(tmp_path / "m.json")
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(nn.serialize.json, "loads", exhausted)
+    assert_usage_error(run("predict", "m.json", "1", "2"), "too large to read as a model file: ran out of memory$")
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/version"), reason="needs Linux's /proc")
+def test_a_save_that_fails_after_training_is_one_short_line_and_status_2(run, tmp_path):
+    result = run("train", "--data", "xor", "--epochs", "1", "--quiet", "--save", "/proc/version")
+    assert_usage_error(result, "^chainrule train: error: cannot write '/proc/version': no new file can be created in the folder '/proc'$")
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_dangling_link_into_a_missing_folder_is_refused_before_training(run, tmp_path):
+    (tmp_path / "link.json").symlink_to(tmp_path / "nowhere" / "m.json")
+    result = run("train", "--data", "xor", "--epochs", "1", "--quiet", "--save", "link.json")
+    assert_usage_error(result, "cannot write link.json: it is a symbolic link to .*nowhere/m.json, whose folder does not exist$")
+    assert result.out == ""  # refused before training started
 
 
 def test_a_saved_file_s_class_record_is_checked(run, tmp_path):

@@ -91,7 +91,7 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", crash)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(ValueError, match=r"^cannot write '.*model\.json': disk full$"):
         nn.MLP(2, [3, 1], rng=1).save(path)
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind
@@ -151,9 +151,10 @@ def _write(tmp_path, doc, name="m.json"):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"nin": 10**30, "nouts": [1]}, r"describes 1,000,000,000,000,000,000,000,000,000,001 parameters, more than the 10,000,000"),
-        ({"nin": 2, "nouts": [10**12]}, "more than the 10,000,000 a file may hold"),
-        ({"nin": 2_000_000, "nouts": [1]}, "has 2,000,001 parameters but the file stores 0 weights"),
+        ({"nin": 10**30, "nouts": [1]}, r"describes 1,000,000,000,000,000,000,000,000,000,001 parameters, more than the 1,000,000"),
+        ({"nin": 2, "nouts": [10**12]}, "more than the 1,000,000 a file may hold"),
+        ({"nin": 2_000_000, "nouts": [1]}, "describes 2,000,001 parameters, more than the 1,000,000"),
+        ({"nin": 900_000, "nouts": [1]}, "has 900,001 parameters but the file stores 0 weights"),
         ({"nin": 2, "nouts": [1] * 100_000}, "has 200,001 parameters but the file stores 0 weights"),
         ({"nin": True, "nouts": [1]}, "nin, the number of inputs, must be a whole number >= 1, got bool True"),
         ({"nin": 2.0, "nouts": [1]}, "got float 2.0"),
@@ -187,14 +188,15 @@ def test_the_parameter_cap_holds_for_every_saveable_type(tmp_path):
     }
     for kind, config in bombs.items():
         path = _write(tmp_path, _document(type=kind, config=config), f"{kind}.json")
-        with pytest.raises(ValueError, match="more than the 10,000,000 a file may hold"):
+        with pytest.raises(ValueError, match="more than the 1,000,000 a file may hold"):
             nn.Module.load(path)
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ("[" * 5_000 + "]" * 5_000, "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, "holds 100,000 JSON objects and lists; a model file has at most 10,000"),
         ('{"format": "chainrule-model", "x": ' + "1" * 5000 + "}", "not valid JSON"),
         (json.dumps(_document(version=True)), "version True"),
         (json.dumps(_document(version=1.0)), "version 1.0"),
@@ -212,6 +214,91 @@ def test_malformed_documents_raise_value_error(tmp_path, text, message):
     with pytest.raises(ValueError, match=message) as error:
         nn.Module.load(path)
     assert len(str(error.value)) < 600
+
+
+def _refuse_parsing(monkeypatch):
+    """Make json.loads fail loudly, to show a file is refused before it is parsed."""
+
+    def never(*args, **kwargs):
+        raise AssertionError("json.loads was called")
+
+    monkeypatch.setattr(serialize.json, "loads", never)
+
+
+def test_many_tiny_containers_are_refused_before_parsing(tmp_path, monkeypatch):
+    # 10,000 empty objects: 30 kB here; 20 million of them (60 MB) would cost 2 GB to parse
+    pad = "[" + ", ".join(["{}"] * serialize.MAX_JSON_CONTAINERS) + "]"
+    path = _write(tmp_path, json.dumps(_document(state_dict=MLP_2_1))[:-1] + ', "pad": ' + pad + "}")
+    _refuse_parsing(monkeypatch)
+    with pytest.raises(ValueError) as error:
+        nn.Module.load(path)
+    assert str(error.value) == (
+        f"{str(path)!r} is not a chainrule model file: it holds 10,005 JSON objects and lists; "
+        "a model file has at most 10,000"
+    )
+
+
+def test_more_values_than_any_model_holds_are_refused_before_parsing(tmp_path, monkeypatch):
+    pad = "[" + "0," * serialize.MAX_JSON_VALUES + "0]"  # 2.2 MB of zeros, one more than the limit
+    path = _write(tmp_path, json.dumps(_document(state_dict=MLP_2_1))[:-1] + ', "pad": ' + pad + "}")
+    _refuse_parsing(monkeypatch)
+    with pytest.raises(ValueError, match=r"it holds about 1,100,0[0-9][0-9] JSON values; a model file has at most 1,100,000$"):
+        nn.Module.load(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a": [{}, {}, {}]}', "it holds 5 JSON objects and lists; a test file has at most 3"),
+        (b'{"a": [[], [], []]}', "it holds 5 JSON objects and lists; a test file has at most 3"),
+        ('{"a": [1, 2, 3, 4, 5, 6]}', "it holds about 5 JSON values; a test file has at most 4"),
+        ('{"a": "\u00e9", "b": [1, 2, 3, 4, 5]}'.encode(), "it holds about 5 JSON values; a test file has at most 4"),
+    ],
+)
+def test_check_json_size_counts_containers_and_values_in_text_or_bytes(text, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        serialize.check_json_size(text, "a test file", max_containers=3, max_values=4)
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        serialize.parse_json(text, "a test file", max_containers=3, max_values=4)
+
+
+def test_parse_json_within_the_limits_returns_the_document():
+    assert serialize.parse_json('{"a": [{}, 1, 2]}', "a test file", max_containers=3, max_values=4) == {"a": [{}, 1, 2]}
+    assert serialize.parse_json(b'[1.5, "x"]') == [1.5, "x"]
+    with pytest.raises(ValueError, match="^its JSON is nested too deeply$"):
+        serialize.parse_json("[" * 5000 + "]" * 5000, max_containers=10_000)
+    with pytest.raises(ValueError, match=r"^it is not valid JSON, perhaps truncated or corrupt \(Expecting"):
+        serialize.parse_json('{"a": ')
+
+
+def test_a_saved_model_fits_the_limits_at_the_parameter_cap(tmp_path):
+    model = nn.MLP(1000, [12, 1], rng=0)  # names as long as a 1,000,000-weight MLP's (layers.0.neurons.11.w.999)
+    model.save(tmp_path / "m.json")
+    raw = (tmp_path / "m.json").read_bytes()
+    weights = model.num_parameters()
+    assert len(raw) / weights < 0.9 * serialize.MAX_FILE_BYTES / serialize.MAX_PARAMETERS  # about 53 of 64 bytes
+    assert raw.count(b",") <= weights + 10 and raw.count(b"{") + raw.count(b"[") <= 10
+    assert serialize.MAX_JSON_VALUES > serialize.MAX_PARAMETERS
+
+
+@pytest.mark.parametrize("where", ["parse", "build"])
+def test_running_out_of_memory_while_loading_is_a_value_error(tmp_path, monkeypatch, where):
+    path = tmp_path / "m.json"
+    nn.MLP(2, [3, 1], rng=0).save(path)
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    if where == "parse":
+        monkeypatch.setattr(serialize.json, "loads", exhausted)
+        message = f"^{str(path)!r} is not a chainrule model file: it is too large to read as a model file: ran out of memory$"
+    else:
+        monkeypatch.setattr(nn.MLP, "from_config", exhausted)
+        message = f"^{str(path)!r} is too large to load: the computer ran out of memory$"
+    with pytest.raises(ValueError, match=message.replace("/", ".").replace("(", ".").replace(")", ".")):
+        nn.Module.load(path)
+    with pytest.raises(ValueError, match="ran out of memory"):
+        serialize.load_model(path)
 
 
 def test_a_huge_integer_weight_is_a_value_error_and_nothing_is_built(tmp_path):
@@ -301,7 +388,7 @@ def test_a_file_larger_than_the_limit_is_refused_before_reading(tmp_path):
     big = tmp_path / "big.json"
     with open(big, "wb") as file:
         file.truncate(serialize.MAX_FILE_BYTES + 1)  # sparse: no disk used, nothing read
-    with pytest.raises(ValueError, match="104,857,601 bytes; a model file may be at most 104,857,600 bytes"):
+    with pytest.raises(ValueError, match="64,000,001 bytes; a model file may be at most 64,000,000 bytes"):
         nn.Module.load(big)
 
 
@@ -505,6 +592,69 @@ def test_a_link_planted_at_a_temporary_name_is_never_followed(tmp_path, monkeypa
     assert (tmp_path / ".model.json.aaaa.tmp").is_symlink()
     assert nn.Module.load(tmp_path / "model.json").state_dict() == model.state_dict()
     assert sorted(os.listdir(tmp_path)) == [".model.json.aaaa.tmp", "model.json", "victim.txt"]
+
+
+def test_a_long_legal_file_name_saves_with_a_short_temporary_name(tmp_path, monkeypatch):
+    path = tmp_path / ("m" * 245 + ".json")  # 250 characters: legal, but not with 22 more appended
+    made = []
+    real_open = os.open
+
+    def spy(name, *args):
+        made.append(os.path.basename(name))
+        return real_open(name, *args)
+
+    monkeypatch.setattr(serialize.os, "open", spy)
+    model = nn.MLP(2, [3, 1], rng=0)
+    model.save(path)
+    assert nn.MLP.load(path).state_dict() == model.state_dict()
+    assert made[0].startswith("." + "m" * 32 + ".") and made[0].endswith(".tmp") and len(made[0]) == 1 + 32 + 1 + 16 + 4
+    assert os.listdir(tmp_path) == [path.name]
+
+
+def _save_error(path) -> str:
+    with pytest.raises(ValueError) as error:
+        nn.MLP(2, [1], rng=0).save(path)
+    text = str(error.value)
+    assert ".tmp" not in text  # the error is about the file asked for, never the temporary one
+    return text
+
+
+def test_save_errors_name_the_file_given(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    missing = tmp_path / "nowhere" / "m.json"
+    assert _save_error(missing) == f"cannot write {str(missing)!r}: the folder {str(missing.parent)!r} does not exist"
+    assert _save_error("nowhere/m.json") == "cannot write 'nowhere/m.json': the folder 'nowhere' does not exist"
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_a_dangling_symlink_is_written_through_or_refused_by_its_name(tmp_path):
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "nowhere" / "m.json")
+    assert _save_error(link) == (
+        f"cannot write {str(link)!r}: it is a symbolic link to {str(tmp_path / 'nowhere' / 'm.json')!r}, "
+        "whose folder does not exist"
+    )
+    other = tmp_path / "other.json"
+    other.symlink_to(tmp_path / "new.json")  # dangling, but its folder exists: the save creates the file
+    model = nn.MLP(2, [1], rng=0)
+    model.save(other)
+    assert other.is_symlink() and nn.Module.load(tmp_path / "new.json").state_dict() == model.state_dict()
+
+
+@pytest.mark.skipif(not os.path.isfile("/proc/version"), reason="needs Linux's /proc")
+def test_a_file_in_a_folder_that_takes_no_new_files_is_refused_by_its_name():
+    assert _save_error("/proc/version") == "cannot write '/proc/version': no new file can be created in the folder '/proc'"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs Linux's /proc")
+def test_a_pipe_reached_through_proc_self_fd_is_refused_as_a_pipe():
+    read, write = os.pipe()  # what /proc/self/fd/0 is when stdin is a pipe
+    try:
+        path = f"/proc/self/fd/{read}"
+        assert _save_error(path) == f"cannot write {path!r}: it is a FIFO (named pipe), not a regular file"
+    finally:
+        os.close(read)
+        os.close(write)
 
 
 def test_temporary_names_are_unpredictable(tmp_path, monkeypatch):
