@@ -238,7 +238,8 @@ class Module:
 
         The write is atomic (a temporary file renamed over ``path``), goes
         through a symbolic link to its target and keeps an existing file's
-        permissions. Devices, FIFOs and folders are refused with ``ValueError``.
+        permissions. A save that cannot be done (a device, a FIFO, a folder, a
+        missing folder, no permission, a full disk) raises ``ValueError`` naming ``path``.
         The file is strict JSON: a nan or infinite weight is stored as the
         string ``"nan"``, ``"inf"`` or ``"-inf"``, which ``load`` reads back.
         """
