@@ -59,6 +59,10 @@ class Module:
         super().__init_subclass__(**kwargs)
         if saveable:
             serialize.register_module_type(cls)
+        # A built-in layer may call its forward directly (``__call__ = forward``, for speed):
+        # a subclass that defines its own forward must have that one called, never the parent's.
+        if "forward" in cls.__dict__ and "__call__" not in cls.__dict__ and cls.__call__ is not Module.__call__:
+            cls.__call__ = Module.__call__  # type: ignore[method-assign]
 
     # ---- the forward pass ---------------------------------------------------
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -293,3 +293,20 @@ def test_mlp_learns_xor_with_plain_gradient_descent(seed):
             p.data -= 0.2 * p.grad
     assert loss.data < 0.01
     assert [round(model(x).data) for x in XOR_X] == [0, 1, 1, 0]
+
+
+def test_a_subclass_forward_is_what_calling_the_module_runs():
+    class Doubled(nn.Neuron):
+        def forward(self, x):
+            return 2 * super().forward(x)
+
+    class Named(nn.MLP):
+        def forward(self, x):
+            return ("mine", super().forward(x))
+
+    neuron = Doubled(2, rng=0)
+    plain = nn.Neuron(2, rng=0)
+    assert neuron([1.0, 2.0]).data == 2 * plain([1.0, 2.0]).data
+    tag, out = Named(2, [3, 1], rng=0)([1.0, 2.0])
+    assert tag == "mine" and out.data == nn.MLP(2, [3, 1], rng=0)([1.0, 2.0]).data
+    assert nn.Neuron.__call__ is nn.Neuron.forward  # the built-in layers keep their direct call

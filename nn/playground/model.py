@@ -19,6 +19,7 @@ from typing import Any
 import autograd
 from autograd import Step, Value, topological_order
 
+from .. import serialize
 from .._checks import in_range, is_integer, is_real, real, shorten, show
 from ..data import load, train_test_split
 from ..layers import MLP, Neuron
@@ -452,11 +453,10 @@ class Playground:
         if len(text) > MAX_JSON_CHARS:
             raise ValueError(f"this is not a saved playground: {len(text)} characters is more than the "
                              f"{MAX_JSON_CHARS} one holds")
-        try:
-            state = json.loads(text)
-        except RecursionError:
-            raise ValueError("this is not a saved playground: it is nested too deeply") from None
-        except ValueError as err:  # JSONDecodeError, or an integer of more than 4300 digits
+        try:  # sizes counted before parsing; deep nesting, huge integers and bad JSON are ValueErrors
+            state = serialize.parse_json(text, "a saved playground", max_containers=100,
+                                         max_values=2 * (MAX_EPOCHS + 1) + 10_000)
+        except ValueError as err:
             raise ValueError(f"this is not a saved playground ({_short(err)})") from None
         if not isinstance(state, dict) or state.get("format") != "chainrule-playground":
             raise ValueError("this is not a saved playground (no 'format': 'chainrule-playground')")
