@@ -24,7 +24,7 @@ except ImportError as error:
     sys.stderr.write(f"chainrule: {error}\n")
     sys.exit(2)
 
-from nn._checks import shorten
+from nn.checks import shorten
 
 from . import __version__
 from .commands.base import EXIT_USAGE, UsageError, formatter

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 
 from autograd import Value
-from nn._checks import shorten
+from nn.checks import shorten
 
 __all__ = [
     "ExpressionError",

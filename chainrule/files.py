@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from nn import serialize
-from nn._checks import is_real, shorten
+from nn.checks import is_real, shorten
 
 from .commands.base import UsageError
 

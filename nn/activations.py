@@ -19,7 +19,7 @@ from typing import Any
 
 from autograd import Value, make_op
 
-from ._checks import shorten, show
+from .checks import shorten, show
 
 __all__ = [
     "ACTIVATIONS",

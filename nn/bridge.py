@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._checks import show
 from .activations import TORCH_MODULES
+from .checks import show
 from .layers import MLP
 
 __all__ = ["to_torch", "from_torch"]

@@ -27,7 +27,7 @@ from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import Any
 
-from ._checks import RandomSource, as_rng, is_integer, is_real, positive_int, real, shorten, show
+from .checks import RandomSource, as_rng, is_integer, is_real, positive_int, real, shorten, show
 from .metrics import class_labels
 
 __all__ = [

@@ -8,7 +8,7 @@ from typing import Any
 import autograd
 from autograd import Group, Value, draw_dot
 
-from ._checks import show
+from .checks import show
 from .layers import MLP, Layer, Neuron
 from .losses import loss_function
 

@@ -31,7 +31,7 @@ import math
 import random
 from collections.abc import Callable
 
-from ._checks import RandomSource, as_rng
+from .checks import RandomSource, as_rng
 
 __all__ = [
     "Initializer",

@@ -16,8 +16,8 @@ from typing import Any
 
 from autograd import Value, dot, make_op
 
-from ._checks import as_rng, is_integer, is_real, positive_int, show
 from .activations import ACTIVATIONS, BUILT_IN, Activation, activation_name, get_activation
+from .checks import as_rng, is_integer, is_real, positive_int, show
 from .init import Initializer, get_init
 from .module import Module
 

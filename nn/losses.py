@@ -24,7 +24,7 @@ from typing import Any
 
 from autograd import Value, make_op
 
-from ._checks import is_integer, is_real, shorten, show
+from .checks import is_integer, is_real, shorten, show
 
 __all__ = [
     "LOSSES",

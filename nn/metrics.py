@@ -22,7 +22,7 @@ from typing import Any
 
 from autograd import Value
 
-from ._checks import is_integer, is_real, positive_int, show
+from .checks import is_integer, is_real, positive_int, show
 
 __all__ = ["accuracy", "predict_classes", "confusion_matrix", "class_labels", "MAX_CLASSES"]
 

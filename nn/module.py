@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 from autograd import Value, no_grad
 
 from . import serialize
-from ._checks import is_real, shorten
+from .checks import is_real, shorten
 
 __all__ = ["Module"]
 

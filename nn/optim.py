@@ -27,7 +27,7 @@ from typing import Any
 
 from autograd import Value
 
-from . import _checks
+from . import checks
 
 __all__ = [
     "Optimizer",
@@ -47,12 +47,12 @@ __all__ = [
 # --------------------------------------------------------------------------
 def _setting(owner: str, name: str, x: object, high: float = math.inf, high_open: bool = False) -> float:
     """A finite hyperparameter in [0, high] (or [0, high)) as a float; TypeError for a non-number."""
-    return _checks.in_range(x, f"{owner}: {name}", 0.0, high, high_open=high_open)
+    return checks.in_range(x, f"{owner}: {name}", 0.0, high, high_open=high_open)
 
 
 def _flag(owner: str, name: str, x: object) -> bool:
     if not isinstance(x, bool):
-        raise TypeError(f"{owner}: {name} must be True or False, got {_checks.show(x)}")
+        raise TypeError(f"{owner}: {name} must be True or False, got {checks.show(x)}")
     return x
 
 
@@ -73,7 +73,7 @@ def _param_list(params: Iterable[Value], owner: str) -> list[Value]:
     seen: set[int] = set()
     for i, p in enumerate(items):
         if not isinstance(p, Value):
-            raise TypeError(f"{owner}: parameter {i} is a {_checks.show(p)}, not a Value")
+            raise TypeError(f"{owner}: parameter {i} is a {checks.show(p)}, not a Value")
         if id(p) not in seen:  # the same Value listed twice is updated once
             seen.add(id(p))
             unique.append(p)
@@ -143,13 +143,13 @@ class Optimizer:
         if not isinstance(state, dict):
             raise ValueError(f"{name}.load_state_dict takes a dict from state_dict(), got {type(state).__name__}")
         if state.get("type") != name:
-            raise ValueError(f"this state belongs to a {_checks.shorten(str(state.get('type')), 80)}, not a {name}")
+            raise ValueError(f"this state belongs to a {checks.shorten(str(state.get('type')), 80)}, not a {name}")
         if set(state) != expected:
-            keys = _checks.shorten(str(sorted(map(str, state))))
+            keys = checks.shorten(str(sorted(map(str, state))))
             raise ValueError(f"{name}.load_state_dict expects keys {sorted(expected)}, got {keys}")
         lr = _setting(name, "lr", state["lr"])
         settings = self._check_settings({h: state[h] for h in self._hyper})
-        steps = _checks.positive_int(state["steps"], f"{name}: steps", minimum=0)
+        steps = checks.positive_int(state["steps"], f"{name}: steps", minimum=0)
         buffers = self._check_buffers(state["state"])
         # everything is valid: now change the optimiser
         self.lr, self.steps = lr, steps
@@ -163,11 +163,11 @@ class Optimizer:
         checked = {}
         for b, values in buffers.items():
             if not isinstance(values, (list, tuple)):
-                raise ValueError(f"buffer {b!r} must be a list of numbers, got {_checks.show(values)}")
+                raise ValueError(f"buffer {b!r} must be a list of numbers, got {checks.show(values)}")
             if len(values) != len(self.params):
                 raise ValueError(f"buffer {b!r} has {len(values)} entries for {len(self.params)} parameters")
             # nan or inf may be in a buffer legitimately (a run whose gradients became nan or inf), so they are kept
-            checked[b] = [_checks.real(v, f"{name} buffer {b}[{i}]", finite=False) for i, v in enumerate(values)]
+            checked[b] = [checks.real(v, f"{name} buffer {b}[{i}]", finite=False) for i, v in enumerate(values)]
             if b in self._nonnegative:  # a mean of squares: a negative one only comes from a corrupted state
                 for i, v in enumerate(checked[b]):
                     if v < 0.0:
@@ -270,7 +270,7 @@ class Adam(Optimizer):
         name = type(self).__name__
         betas = settings["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {_checks.show(betas)}")
+            raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {checks.show(betas)}")
         return {
             "betas": (  # a tuple, also after JSON turned it into a list
                 _setting(name, "betas[0]", betas[0], high=1.0, high_open=True),
@@ -404,8 +404,8 @@ class LRScheduler:
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
-        if not _checks.is_real(getattr(optimizer, "lr", None)):
-            raise TypeError(f"{type(self).__name__} takes an optimiser with an lr, got {_checks.show(optimizer)}")
+        if not checks.is_real(getattr(optimizer, "lr", None)):
+            raise TypeError(f"{type(self).__name__} takes an optimiser with an lr, got {checks.show(optimizer)}")
         self.optimizer = optimizer
         self.base_lr: float = optimizer.lr
         self.last_epoch: int = 0
@@ -439,7 +439,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        self.step_size = _checks.positive_int(step_size, "StepLR: step_size")
+        self.step_size = checks.positive_int(step_size, "StepLR: step_size")
         self.gamma = _setting("StepLR", "gamma", gamma)
         super().__init__(optimizer)
 
@@ -475,7 +475,7 @@ class LinearLR(LRScheduler):
         if self.start_factor == 0.0:
             raise ValueError("LinearLR: start_factor must be in (0, 1], got 0; the rate would be 0 at the start")
         self.end_factor = _setting("LinearLR", "end_factor", end_factor, high=1.0)
-        self.total_iters = _checks.positive_int(total_iters, "LinearLR: total_iters")
+        self.total_iters = checks.positive_int(total_iters, "LinearLR: total_iters")
         super().__init__(optimizer)
 
     def _initial_lr(self, lr: float) -> float:

@@ -21,8 +21,8 @@ from typing import Any
 
 from autograd import Value, dot
 
-from ._checks import as_rng, is_real, positive_int, real, shorten, show
 from .activations import step
+from .checks import as_rng, is_real, positive_int, real, shorten, show
 from .init import Initializer, get_init
 from .module import Module
 

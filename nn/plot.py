@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograd import Value, no_grad
 
-from ._checks import real
+from .checks import real
 from .losses import decision_threshold
 from .module import Module
 

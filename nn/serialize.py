@@ -42,7 +42,7 @@ import secrets
 import stat
 from typing import TYPE_CHECKING
 
-from ._checks import shorten
+from .checks import shorten
 
 if TYPE_CHECKING:
     from .module import Module

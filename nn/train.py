@@ -24,7 +24,7 @@ import autograd
 from autograd import Value
 from autograd.compile import Compiled
 
-from . import _checks
+from . import checks
 from .losses import LOSSES, decision_threshold, hinge_loss, loss_function
 from .metrics import accuracy
 from .module import Module
@@ -230,7 +230,7 @@ def fit(
         model, X, y, loss, optimizer, epochs, batch_size, accumulation_steps, validation, early_stopping,
         scheduler, train_metrics,
     )  # fmt: skip
-    rng = _checks.as_rng(random_state, "random_state")
+    rng = checks.as_rng(random_state, "random_state")
     params = model.parameters()
     history = History()
     stopper = EarlyStopping(early_stopping, params) if early_stopping is not None else None
@@ -238,7 +238,7 @@ def fit(
     modes = [(m, m.training) for m in model.modules()]
     bar = _progress_bar(epochs) if progress else None
     if not isinstance(compile, bool):
-        raise TypeError(f"compile is True or False, got {_checks.show(compile)}")
+        raise TypeError(f"compile is True or False, got {checks.show(compile)}")
     forward: Callable[[Any], Any] = autograd.compile(model) if compile else model
     try:
         model.train()
@@ -398,22 +398,22 @@ def _check_fit_args(
 ) -> LossFunction:  # fmt: skip
     """Check everything before anything changes; return the loss function."""
     if not isinstance(model, Module):
-        raise TypeError(f"fit trains an nn.Module such as nn.MLP(2, [8, 1]), got {_checks.show(model)}")
+        raise TypeError(f"fit trains an nn.Module such as nn.MLP(2, [8, 1]), got {checks.show(model)}")
     loss_fn = loss_function(loss)
     _check_optimizer(optimizer, model)
     if scheduler is not None:
         if not callable(getattr(scheduler, "step", None)):
-            raise TypeError(f"scheduler must be a learning-rate scheduler such as StepLR(optimizer, 10), got {_checks.show(scheduler)}")
+            raise TypeError(f"scheduler must be a learning-rate scheduler such as StepLR(optimizer, 10), got {checks.show(scheduler)}")
         if getattr(scheduler, "optimizer", optimizer) is not optimizer:
             raise ValueError("the scheduler belongs to a different optimizer; make it from the one you pass to fit")
-    _checks.positive_int(epochs, "epochs", minimum=0)
-    _checks.positive_int(accumulation_steps, "accumulation_steps")
+    checks.positive_int(epochs, "epochs", minimum=0)
+    checks.positive_int(accumulation_steps, "accumulation_steps")
     if batch_size is not None:
-        _checks.positive_int(batch_size, "batch_size")
+        checks.positive_int(batch_size, "batch_size")
     if early_stopping is not None:
-        _checks.positive_int(early_stopping, "early_stopping")
+        checks.positive_int(early_stopping, "early_stopping")
     if train_metrics not in TRAIN_METRICS:
-        raise ValueError(f"train_metrics must be 'running' or 'full', got {_checks.show(train_metrics)}")
+        raise ValueError(f"train_metrics must be 'running' or 'full', got {checks.show(train_metrics)}")
     _check_data(X, y, "X", "y")
     if validation is not None:
         if not isinstance(validation, (tuple, list)) or len(validation) != 2:
@@ -425,7 +425,7 @@ def _check_fit_args(
             if bad:
                 raise ValueError(
                     "hinge loss needs targets -1 or +1; convert 0/1 labels with y = [2 * t - 1 for t in y] "
-                    f"(got {_checks.shorten(repr(bad[0]), 80)})"
+                    f"(got {checks.shorten(repr(bad[0]), 80)})"
                 )
     return loss_fn
 
@@ -433,7 +433,7 @@ def _check_fit_args(
 def _check_optimizer(optimizer: Any, model: Module) -> None:
     if not (callable(getattr(optimizer, "step", None)) and callable(getattr(optimizer, "zero_grad", None))):
         raise TypeError(
-            f"optimizer must be an optimiser such as nn.optim.SGD(model.parameters(), lr=0.1), got {_checks.show(optimizer)}"
+            f"optimizer must be an optimiser such as nn.optim.SGD(model.parameters(), lr=0.1), got {checks.show(optimizer)}"
         )
     held = getattr(optimizer, "params", None)
     if isinstance(held, list):
@@ -465,7 +465,7 @@ def _non_finite(rows: Iterable[Any], name: str) -> tuple[str, float] | None:
     for i, row in enumerate(rows):
         items = row if isinstance(row, (list, tuple)) else (row,)
         for j, v in enumerate(items):
-            if _checks.is_real(v) and not _checks.is_integer(v):
+            if checks.is_real(v) and not checks.is_integer(v):
                 try:
                     value = float(v)
                 except OverflowError:
@@ -481,7 +481,7 @@ def _non_finite(rows: Iterable[Any], name: str) -> tuple[str, float] | None:
 def _check_loss(value: Any, loss: Any) -> Value:
     if not isinstance(value, Value):
         name = getattr(loss, "__name__", repr(loss))
-        raise TypeError(f"the loss function {name} must return one Value (the mean loss), got {_checks.show(value)}")
+        raise TypeError(f"the loss function {name} must return one Value (the mean loss), got {checks.show(value)}")
     return value
 
 
@@ -505,7 +505,7 @@ def _set_weights(params: list[Value], weights: list[float]) -> None:
 
 def _learning_rate(optimizer: Any) -> float:
     lr = getattr(optimizer, "lr", math.nan)
-    return float(lr) if _checks.is_real(lr) else math.nan
+    return float(lr) if checks.is_real(lr) else math.nan
 
 
 def _progress_bar(epochs: int) -> Any:

@@ -125,9 +125,9 @@ def test_errors():
 
 
 def test_one_rule_for_random_sources():
-    from nn import _checks
+    from nn import checks
 
-    assert init.as_rng is _checks.as_rng  # nn has one place that turns a seed into a random source
+    assert init.as_rng is checks.as_rng  # nn has one place that turns a seed into a random source
     assert init.as_rng(None) is random
     state = random.getstate()
     rng = random.Random(9)

@@ -11,7 +11,7 @@ import argparse
 import math
 from collections.abc import Callable
 
-from nn._checks import shorten
+from nn.checks import shorten
 
 EXIT_USAGE = 2
 

@@ -9,7 +9,7 @@ import sys
 import unicodedata
 from typing import Any
 
-from nn._checks import shorten
+from nn.checks import shorten
 
 from ..expr import FUNCTIONS, ExpressionError, evaluate, names_in, parse_assignment, parse_expression
 from ..files import check_output, graph_format, write_graph

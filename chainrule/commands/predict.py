@@ -8,7 +8,7 @@ from typing import Any
 
 import nn
 from autograd import Value
-from nn._checks import shorten
+from nn.checks import shorten
 
 from ..files import load_model, read_classes
 from .base import UsageError, finite_number, formatter

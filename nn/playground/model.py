@@ -20,7 +20,7 @@ import autograd
 from autograd import Step, Value, topological_order
 
 from .. import serialize
-from .._checks import in_range, is_integer, is_real, real, shorten, show
+from ..checks import in_range, is_integer, is_real, real, shorten, show
 from ..data import load, train_test_split
 from ..layers import MLP, Neuron
 from ..losses import binary_cross_entropy_with_logits, l1_penalty, l2_penalty

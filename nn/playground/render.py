@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from .._checks import in_range
+from ..checks import in_range
 from .model import Playground
 
 __all__ = ["boundary_png", "loss_png", "neurons_png", "RED", "BLUE"]

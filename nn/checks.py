@@ -1,4 +1,4 @@
-"""Argument checks shared by every part of ``nn``: one place, one wording.
+"""Argument checks shared by every part of ``nn`` (and the command line): one place, one wording.
 
 Each check returns the value in the form the caller stores (an ``int``, a
 ``float``, a random source) or raises with a message naming what it got.
