@@ -69,9 +69,10 @@ import contextlib
 import importlib.util
 import io
 import json
+import multiprocessing
 import os
 import re
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 import notebook_tools as nt
@@ -191,7 +192,8 @@ def runs(request: pytest.FixtureRequest):
         skipped = item.get_closest_marker("skip") or (not HAS_TORCH and item.get_closest_marker("torch"))
         if mode and item.path == Path(__file__) and not skipped:
             needed.append((item.callspec.params["path"], mode))
-    with ThreadPoolExecutor(max_workers=workers()) as pool:
+    # one process per kernel client: ZeroMQ sockets must not be shared across threads
+    with ProcessPoolExecutor(max_workers=workers(), mp_context=multiprocessing.get_context("spawn")) as pool:
         futures: dict[tuple[Path, str], Future[nt.Run]] = {
             key: pool.submit(nt.execute, *key) for key in dict.fromkeys(needed)
         }
