@@ -71,7 +71,7 @@ def test_nesting_up_to_the_limit_evaluates():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("x\ud800", "lone surrogate"), ("x\x00+1", "null bytes"), ("x\u200b+1", "U\\+200B"), ("", "empty")],
+    [("x\ud800", "lone surrogate"), ("x\x00+1", "null byte"), ("x\u200b+1", "U\\+200B"), ("", "empty")],
 )
 def test_text_that_is_not_an_expression(text, message):
     with pytest.raises(ExpressionError, match=message):
