@@ -708,12 +708,7 @@ def backward_through_compiled(root: Value) -> None:
     parameter's gradient in a local variable.
     """
     leaves, nodes = _order(root)
-    for node in nodes:
-        node.grad = 0.0
-    earlier = [(leaf, leaf.grad) for leaf in leaves if leaf.grad]
-    for leaf, _ in earlier:
-        leaf.grad = 0.0
-    root.grad = 1.0
+    earlier = root._start_backward(leaves, nodes)  # the engine's own start: gradients zeroed, leaves set aside
     in_graph: dict[int, int] = {}  # call -> its outputs in this graph
     reached: set[int] = set()
     for node in nodes:
