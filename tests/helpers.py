@@ -24,3 +24,15 @@ def close(a: float, b: float, rel: float = 1e-12, abs_: float = 1e-12) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
     return abs(a - b) <= abs_ + rel * abs(b)
+
+
+# Debian's Chromium, headless, as root, on a machine whose only network is this one
+HEADLESS_CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

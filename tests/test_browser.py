@@ -27,23 +27,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import HAS_DOT
+from helpers import HAS_DOT, HEADLESS_CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "images" / "playground-jupyterlab.png"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--no-proxy-server",  # the server is on this machine
-]
+CHROMIUM_ARGS = [*HEADLESS_CHROMIUM_ARGS, "--no-proxy-server"]  # the server is on this machine
 VIEWER_NOTEBOOK = {
     "nbformat": 4,
     "nbformat_minor": 5,

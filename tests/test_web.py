@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from helpers import HEADLESS_CHROMIUM_ARGS
 
 from autograd import Value, backward_frames
 from chainrule.expr import ExpressionError, parse_expression
@@ -45,15 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "web"
 DIST = WEB / "dist"
 IMAGES = ROOT / "docs" / "images"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+CHROMIUM_ARGS = HEADLESS_CHROMIUM_ARGS
 # the site's inputs: a change in any of them makes web/dist stale
 SOURCES = ["web/src", "web/build.mjs", "web/package.json", "web/package-lock.json", "autograd", "nn", "chainrule",
            "pyproject.toml"]
